@@ -1,0 +1,312 @@
+"""The exception hierarchy and the one table that maps API answers to it.
+
+::
+
+    SmsFlowError                         every error this SDK raises
+    ├── SmsFlowAuthenticationError       401, 403: bad credentials, revoked or refused token
+    ├── SmsFlowValidationError           400, 404, 409, 413, 415, 422 and bad input caught before sending
+    ├── SmsFlowInsufficientBalanceError  402, or any code containing "INSUFFICIENT"
+    ├── SmsFlowRequestTimeoutError       408: the server gave up waiting for the request (retryable)
+    ├── SmsFlowRateLimitError            429, with ``retry_after`` (retryable)
+    ├── SmsFlowServerError               5xx, including non-standard ones such as 520 (retryable)
+    ├── SmsFlowNetworkError              connect/read/write failures and timeouts (status_code None)
+    │   └── SmsFlowDeliveryUnknownError  a send failed after it may have reached the API
+    └── SmsFlowUnexpectedResponseError   a 2xx (or 3xx) whose body is not what the spec says
+
+The names of smsflow 0.2.0 (``SmsFlowError``, ``SmsFlowAuthenticationError``,
+``SmsFlowValidationError``, ``SmsFlowServerError``, ``SmsFlowNetworkError``) keep working.
+Unlike 0.2.0, 408 and 429 are not validation errors.
+
+Exceptions never hold a secret: bodies of the token endpoint are redacted, and the request's
+``Authorization`` header is masked in ``repr`` (httpx never prints headers in messages).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+import httpx
+
+__all__ = [
+    "DEFAULT_CODE",
+    "STATUS_TABLE",
+    "SmsFlowAuthenticationError",
+    "SmsFlowDeliveryUnknownError",
+    "SmsFlowError",
+    "SmsFlowInsufficientBalanceError",
+    "SmsFlowNetworkError",
+    "SmsFlowRateLimitError",
+    "SmsFlowRequestTimeoutError",
+    "SmsFlowServerError",
+    "SmsFlowUnexpectedResponseError",
+    "SmsFlowValidationError",
+    "error_code_from_body",
+    "error_for_response",
+    "parse_body",
+]
+
+DEFAULT_CODE: Final = "SMSFLOW_ERROR"
+
+
+class SmsFlowError(Exception):
+    """Base class of every error raised by smsflow.
+
+    Attributes:
+        message: One human-readable line (never contains a secret).
+        status_code: The HTTP status, or ``None`` when no response was received.
+        code: The API's error code (``errors[0].code``, else a top-level ``code``), or one of
+            this SDK's own codes (``NETWORK_ERROR``, ``UNEXPECTED_RESPONSE``, ...).
+        retryable: Whether repeating the same request later may succeed.
+        body: The decoded error body (JSON value, or text), or ``None``.
+        request: The ``httpx.Request`` that failed, when one was made.
+        response: The ``httpx.Response`` received, when one was.
+        retry_after: Seconds the server asked to wait (``Retry-After``), or ``None``.
+        outcome_unknown: True when a send may have been accepted although it failed
+            (a read timeout, a lost connection, a 502/504 from a gateway). Never retried.
+    """
+
+    default_code: str = DEFAULT_CODE
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        code: str | None = None,
+        retryable: bool = False,
+        body: Any = None,
+        request: httpx.Request | None = None,
+        response: httpx.Response | None = None,
+        retry_after: float | None = None,
+        outcome_unknown: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.code = code or self.default_code
+        self.retryable = retryable
+        self.body = body
+        self.request = request
+        self.response = response
+        self.retry_after = retry_after
+        self.outcome_unknown = outcome_unknown
+
+    def __str__(self) -> str:
+        where = f"HTTP {self.status_code}" if self.status_code is not None else "no response"
+        return f"{self.code}: {self.message} ({where})"
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(message={self.message!r}, status_code={self.status_code!r}, "
+            f"code={self.code!r}, retryable={self.retryable!r})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Picklable (multiprocessing, task queues) without the request/response objects.
+        return (
+            _rebuild,
+            (type(self), self.message, self.status_code, self.code, self.retryable, self.body,
+             self.retry_after, self.outcome_unknown),
+        )
+
+
+def _rebuild(
+    cls: type[SmsFlowError],
+    message: str,
+    status_code: int | None,
+    code: str,
+    retryable: bool,
+    body: Any,
+    retry_after: float | None,
+    outcome_unknown: bool,
+) -> SmsFlowError:
+    return cls(
+        message,
+        status_code=status_code,
+        code=code,
+        retryable=retryable,
+        body=body,
+        retry_after=retry_after,
+        outcome_unknown=outcome_unknown,
+    )
+
+
+class SmsFlowAuthenticationError(SmsFlowError):
+    """The credentials or the token were refused (401, 403). Not retried: fix the credentials."""
+
+    default_code = "AUTHENTICATION_FAILED"
+
+
+class SmsFlowValidationError(SmsFlowError, ValueError):
+    """The request is invalid: fix it before trying again. Never retried.
+
+    Raised before anything is sent for bad input (``status_code`` is then ``None``), and for
+    the 4xx answers that mean "fix the request" (400, 404, 409, 413, 415, 422, other 4xx).
+    Also a ``ValueError``, so generic input-checking code catches it.
+    """
+
+    default_code = "INVALID_REQUEST"
+
+
+class SmsFlowInsufficientBalanceError(SmsFlowError):
+    """Not enough credit (402, or a code containing ``INSUFFICIENT``). Never retried."""
+
+    default_code = "INSUFFICIENT_BALANCE"
+
+
+class SmsFlowRequestTimeoutError(SmsFlowError):
+    """The server timed out waiting for the request (408): nothing was processed. Retryable."""
+
+    default_code = "REQUEST_TIMEOUT"
+
+
+class SmsFlowRateLimitError(SmsFlowError):
+    """Too many requests (429): nothing was processed. ``retry_after`` says how long to wait (s)."""
+
+    default_code = "RATE_LIMITED"
+
+
+class SmsFlowServerError(SmsFlowError):
+    """The API or a gateway failed (5xx). Retryable; for a send, see ``outcome_unknown``."""
+
+    default_code = "SERVER_ERROR"
+
+
+class SmsFlowNetworkError(SmsFlowError):
+    """No usable answer arrived: connect, read or write failure, or a timeout. ``status_code`` is None."""
+
+    default_code = "NETWORK_ERROR"
+
+
+class SmsFlowDeliveryUnknownError(SmsFlowNetworkError):
+    """A send failed after it may have reached the API: it may or may not have been accepted.
+
+    Never retried automatically (a retry could send the SMS twice). Check with your records or
+    the SMSFlow portal before sending again.
+    """
+
+    default_code = "DELIVERY_UNKNOWN"
+
+
+class SmsFlowUnexpectedResponseError(SmsFlowError):
+    """A success status whose body is not what the spec says (invalid JSON, HTML, empty, wrong shape)."""
+
+    default_code = "UNEXPECTED_RESPONSE"
+
+
+# The one table: every status the spec documents, with its class and whether a retry may help.
+# Statuses not listed fall back by family (other 4xx: validation; other 5xx: server error).
+STATUS_TABLE: Final[dict[int, tuple[type[SmsFlowError], bool]]] = {
+    400: (SmsFlowValidationError, False),
+    401: (SmsFlowAuthenticationError, False),
+    402: (SmsFlowInsufficientBalanceError, False),
+    403: (SmsFlowAuthenticationError, False),
+    404: (SmsFlowValidationError, False),
+    408: (SmsFlowRequestTimeoutError, True),
+    409: (SmsFlowValidationError, False),
+    413: (SmsFlowValidationError, False),
+    415: (SmsFlowValidationError, False),
+    422: (SmsFlowValidationError, False),
+    429: (SmsFlowRateLimitError, True),
+    500: (SmsFlowServerError, True),
+    502: (SmsFlowServerError, True),
+    503: (SmsFlowServerError, True),
+    504: (SmsFlowServerError, True),
+}
+
+# Gateways answer these after the request may have reached the API: a send's outcome is unknown.
+GATEWAY_STATUSES: Final = frozenset({502, 504})
+
+_MAX_TEXT_IN_BODY: Final = 2000
+
+
+def classify_status(status_code: int) -> tuple[type[SmsFlowError], bool]:
+    """Return the error class and retryability for an HTTP error status."""
+    found = STATUS_TABLE.get(status_code)
+    if found is not None:
+        return found
+    if 400 <= status_code < 500:
+        return SmsFlowValidationError, False
+    if status_code >= 500:
+        return SmsFlowServerError, True
+    return SmsFlowUnexpectedResponseError, False
+
+
+def parse_body(content: bytes) -> Any:
+    """Decode a response body: its JSON value, else its text (truncated), else ``None`` if empty."""
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except ValueError:
+        text = content.decode("utf-8", errors="replace")
+        return text if len(text) <= _MAX_TEXT_IN_BODY else text[:_MAX_TEXT_IN_BODY] + "..."
+
+
+def _first_error(body: Any) -> dict[str, Any] | None:
+    if isinstance(body, dict):
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            return errors[0]
+    return None
+
+
+def error_code_from_body(body: Any) -> str | None:
+    """The API's error code: ``errors[0].code``, else a top-level ``code``, else ``None``."""
+    first = _first_error(body)
+    if first is not None and isinstance(first.get("code"), str) and first["code"]:
+        return str(first["code"])
+    if isinstance(body, dict) and isinstance(body.get("code"), str) and body["code"]:
+        return str(body["code"])
+    return None
+
+
+def _message_from_body(body: Any) -> str | None:
+    first = _first_error(body)
+    if first is not None and isinstance(first.get("message"), str):
+        return str(first["message"])
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return str(body["message"])
+    return None
+
+
+def error_for_response(
+    response: httpx.Response,
+    *,
+    retry_after: float | None = None,
+    is_send: bool = False,
+    redact: bool = False,
+) -> SmsFlowError:
+    """Map an error response (status >= 300) to its exception, through the one table.
+
+    Args:
+        response: The received response; its body must already be read.
+        retry_after: The parsed ``Retry-After`` delay in seconds, if any.
+        is_send: True for a send: a 502/504 then means the outcome is unknown.
+        redact: True for the token endpoint: the body is not kept (it could hold a token).
+    """
+    status = response.status_code
+    body = None if redact else parse_body(response.content)
+    code = error_code_from_body(body)
+    cls, retryable = classify_status(status)
+    if code is not None and "INSUFFICIENT" in code.upper():
+        cls, retryable = SmsFlowInsufficientBalanceError, False
+    outcome_unknown = is_send and status in GATEWAY_STATUSES
+    if outcome_unknown:
+        retryable = False
+    reason = response.reason_phrase or "error"
+    message = _message_from_body(body) or f"SMSFlow answered {status} {reason}"
+    if outcome_unknown:
+        message += "; the send may or may not have been accepted"
+    return cls(
+        message,
+        status_code=status,
+        code=code,
+        retryable=retryable,
+        body=body,
+        request=response.request,
+        response=response,
+        retry_after=retry_after,
+        outcome_unknown=outcome_unknown,
+    )

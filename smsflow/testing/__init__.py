@@ -1,0 +1,1 @@
+"""A local SMSFlow sandbox for tests and demos."""

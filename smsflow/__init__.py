@@ -1,1 +1,64 @@
-"""smsflow."""
+"""smsflow: the typed Python SDK for the SMSFlow HTTPS API.
+
+Quick start::
+
+    from smsflow import SmsFlowClient
+
+    with SmsFlowClient() as client:  # SMSFLOW_CLIENT_ID / SMSFLOW_CLIENT_SECRET
+        result = client.send_sms(
+            campaign_name="Order dispatch alerts",
+            messages=[{"destination": "27821234567", "content": "Order 1001 has shipped."}],
+        )
+        print(result.event_id)
+
+Everything public is importable from here; modules starting with ``_`` are private.
+The sandbox lives in :mod:`smsflow.testing` (imported on demand).
+"""
+
+from __future__ import annotations
+
+from ._client import AsyncSmsFlowClient, SmsFlowClient
+from ._errors import (
+    SmsFlowAuthenticationError,
+    SmsFlowDeliveryUnknownError,
+    SmsFlowError,
+    SmsFlowInsufficientBalanceError,
+    SmsFlowNetworkError,
+    SmsFlowRateLimitError,
+    SmsFlowRequestTimeoutError,
+    SmsFlowServerError,
+    SmsFlowUnexpectedResponseError,
+    SmsFlowValidationError,
+)
+from ._results import AuthToken, Balance, CostBreakdown, ErrorDetail, SendResponse, SendResult
+from ._tokens import FileTokenStore, MemoryTokenStore, Token, TokenStore
+from ._validate import Message
+
+__version__ = "1.0.0"
+
+__all__ = [
+    "AsyncSmsFlowClient",
+    "AuthToken",
+    "Balance",
+    "CostBreakdown",
+    "ErrorDetail",
+    "FileTokenStore",
+    "MemoryTokenStore",
+    "Message",
+    "SendResponse",
+    "SendResult",
+    "SmsFlowAuthenticationError",
+    "SmsFlowClient",
+    "SmsFlowDeliveryUnknownError",
+    "SmsFlowError",
+    "SmsFlowInsufficientBalanceError",
+    "SmsFlowNetworkError",
+    "SmsFlowRateLimitError",
+    "SmsFlowRequestTimeoutError",
+    "SmsFlowServerError",
+    "SmsFlowUnexpectedResponseError",
+    "SmsFlowValidationError",
+    "Token",
+    "TokenStore",
+    "__version__",
+]

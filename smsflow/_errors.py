@@ -4,7 +4,7 @@
 
     SmsFlowError                         every error this SDK raises
     ├── SmsFlowAuthenticationError       401, 403: bad credentials, revoked or refused token
-    ├── SmsFlowValidationError           400, 404, 409, 413, 415, 422 and bad input caught before sending
+    ├── SmsFlowValidationError           400, 404, 409, 413, 415, 422; bad input before sending
     ├── SmsFlowInsufficientBalanceError  402, or any code containing "INSUFFICIENT"
     ├── SmsFlowRequestTimeoutError       408: the server gave up waiting for the request (retryable)
     ├── SmsFlowRateLimitError            429, with ``retry_after`` (retryable)
@@ -106,8 +106,16 @@ class SmsFlowError(Exception):
         # Picklable (multiprocessing, task queues) without the request/response objects.
         return (
             _rebuild,
-            (type(self), self.message, self.status_code, self.code, self.retryable, self.body,
-             self.retry_after, self.outcome_unknown),
+            (
+                type(self),
+                self.message,
+                self.status_code,
+                self.code,
+                self.retryable,
+                self.body,
+                self.retry_after,
+                self.outcome_unknown,
+            ),
         )
 
 
@@ -174,7 +182,7 @@ class SmsFlowServerError(SmsFlowError):
 
 
 class SmsFlowNetworkError(SmsFlowError):
-    """No usable answer arrived: connect, read or write failure, or a timeout. ``status_code`` is None."""
+    """No usable answer: connect, read or write failure, or a timeout. ``status_code`` is None."""
 
     default_code = "NETWORK_ERROR"
 
@@ -190,7 +198,7 @@ class SmsFlowDeliveryUnknownError(SmsFlowNetworkError):
 
 
 class SmsFlowUnexpectedResponseError(SmsFlowError):
-    """A success status whose body is not what the spec says (invalid JSON, HTML, empty, wrong shape)."""
+    """A 2xx whose body is not what the spec says (bad JSON, HTML, empty, wrong shape)."""
 
     default_code = "UNEXPECTED_RESPONSE"
 

@@ -1,0 +1,247 @@
+"""The token cache and the ``httpx.Auth`` that applies it to every bearer call.
+
+* The token is fetched lazily (on the first call that needs it), single-flight: however many
+  threads or tasks start at once, one token request is made; the others wait on the lock and
+  re-check the cache inside it.
+* It is renewed ahead of expiry (see :func:`~smsflow._tokens.refresh_time`). If a renewal
+  fails with an error answer while the old token is still valid, the old token is used.
+* A 401 to a request that used a cached token means the token was revoked: the token is
+  dropped, a new one fetched once, and the request replayed once (a 401 proves the request
+  was not accepted, so the replay cannot duplicate a send). A second 401 is returned as is
+  and becomes :class:`~smsflow.SmsFlowAuthenticationError`.
+* The client id and secret go only to the token endpoint (HTTP Basic); errors from it never
+  keep its body (it could hold a token).
+
+The decisions live in :class:`TokenCache`; the two flows below only drive them with a
+thread lock (sync) or an asyncio lock (async). Cancelling an async call releases the lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import threading
+import time
+from collections.abc import AsyncGenerator, Callable, Generator
+from typing import Final
+
+import httpx
+from smsflow_api.api.authentication import get_token
+
+from ._config import USER_AGENT, ClientConfig
+from ._errors import SmsFlowError, SmsFlowUnexpectedResponseError, error_for_response
+from ._retry import parse_retry_after
+from ._tokens import MemoryTokenStore, Token, TokenStore, refresh_time
+
+__all__ = ["SmsFlowAuth", "TokenCache"]
+
+TOKEN_PATH: Final[str] = get_token._get_kwargs()["url"]
+
+
+def _mark_before_request(error: SmsFlowError) -> SmsFlowError:
+    # A failed token fetch happens before the real request is sent: safe to retry even a send.
+    error.before_request = True  # type: ignore[attr-defined]
+    return error
+
+
+class TokenCache:
+    """One client's token: lookup, renewal decisions and storage. Thread-safe.
+
+    Args:
+        config: The client's settings (credentials, base URL, token timeout).
+        store: Where tokens are kept (default: in memory).
+        clock: Seconds since the epoch (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        store: TokenStore | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._config = config
+        self._store: TokenStore = store if store is not None else MemoryTokenStore()
+        self._key = config.account_key
+        self._clock = clock
+        self._token: Token | None = None
+        self.thread_lock = threading.Lock()
+        self._async_lock: asyncio.Lock | None = None
+        self.fetches = 0  # token requests made by this cache (for tests and metrics)
+        basic = f"{config.client_id}:{config.client_secret}".encode()
+        self._basic_header = "Basic " + base64.b64encode(basic).decode("ascii")
+
+    def __repr__(self) -> str:
+        state = "empty" if self._token is None else "holding a token"
+        return f"TokenCache(client_id={self._config.client_id!r}, {state})"
+
+    @property
+    def async_lock(self) -> asyncio.Lock:
+        """The lock async flows use (created on first use, inside a running loop)."""
+        if self._async_lock is None:
+            self._async_lock = asyncio.Lock()
+        return self._async_lock
+
+    def fresh(self) -> Token | None:
+        """A token that needs no renewal yet, or ``None``. Reads the store on a miss."""
+        now = self._clock()
+        token = self._token
+        if token is not None and token.is_fresh(now):
+            return token
+        stored = self._store.load(self._key)
+        if stored is not None and stored.is_fresh(now):
+            self._token = stored
+            return stored
+        return None
+
+    def still_valid(self) -> Token | None:
+        """The current token if it has not expired (it may be due for renewal)."""
+        token = self._token
+        return token if token is not None and token.is_valid(self._clock()) else None
+
+    def token_request(self) -> httpx.Request:
+        """The token call: HTTP Basic, to the token endpoint only, with the token timeout."""
+        kwargs = get_token._get_kwargs()
+        headers = {
+            "Authorization": self._basic_header,
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        return httpx.Request(
+            kwargs["method"].upper(),
+            self._config.base_url + kwargs["url"],
+            headers=headers,
+            extensions={"timeout": self._config.token_timeout.as_dict()},
+        )
+
+    def accept(self, response: httpx.Response, fallback: Token | None) -> Token:
+        """Take the (read) answer of :meth:`token_request`: store and return the new token.
+
+        If the answer is an error or unreadable and ``fallback`` is still valid, the fallback
+        is kept (a failed renewal does not break a working client).
+
+        Raises:
+            SmsFlowError: the mapped error (authentication, server, rate limit, unexpected
+                response), marked as raised before the real request was sent.
+        """
+        self.fetches += 1
+        try:
+            token = self._parse(response)
+        except SmsFlowError as error:
+            if (
+                fallback is not None
+                and fallback.is_valid(self._clock())
+                and response.status_code not in (401, 403)
+            ):
+                return fallback
+            raise _mark_before_request(error) from None
+        self._token = token
+        self._store.save(self._key, token)
+        return token
+
+    def _parse(self, response: httpx.Response) -> Token:
+        now = self._clock()
+        if response.status_code != 200:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
+            raise error_for_response(response, retry_after=retry_after, redact=True)
+        try:
+            data = response.json()
+            value = data["token"]
+            minutes = data["expiresInMinutes"]
+        except (ValueError, KeyError, TypeError):
+            data = value = minutes = None
+        valid = (
+            isinstance(value, str)
+            and value != ""
+            and isinstance(minutes, int | float)
+            and not isinstance(minutes, bool)
+            and minutes > 0
+        )
+        if not valid:
+            raise SmsFlowUnexpectedResponseError(
+                "the token endpoint answered 200 without a usable token and expiresInMinutes",
+                status_code=response.status_code,
+                request=response.request,
+                response=response,
+                retryable=True,
+            )
+        lifetime = float(minutes) * 60.0
+        return Token(
+            value=str(value),
+            issued_at=now,
+            expires_at=now + lifetime,
+            refresh_at=refresh_time(now, lifetime),
+        )
+
+    def drop(self, token: Token) -> None:
+        """Forget ``token`` (it was refused with a 401), here and in the store."""
+        if self._token == token:
+            self._token = None
+        self._store.delete(self._key, token)
+
+
+class SmsFlowAuth(httpx.Auth):
+    """Bearer auth over a :class:`TokenCache`, for ``httpx.Client`` and ``httpx.AsyncClient``."""
+
+    def __init__(self, cache: TokenCache) -> None:
+        self.cache = cache
+
+    def __repr__(self) -> str:
+        return f"SmsFlowAuth({self.cache!r})"
+
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        cache = self.cache
+        token = cache.fresh()
+        fetched = False
+        if token is None:
+            with cache.thread_lock:
+                token = cache.fresh()
+                if token is None:
+                    stale = cache.still_valid()
+                    response = yield cache.token_request()
+                    response.read()
+                    token = cache.accept(response, stale)
+                    fetched = token is not stale
+        request.headers["Authorization"] = "Bearer " + token.value
+        response = yield request
+        if response.status_code != 401 or fetched:
+            return
+        with cache.thread_lock:
+            current = cache.fresh()
+            if current is None or current == token:
+                cache.drop(token)
+                token_response = yield cache.token_request()
+                token_response.read()
+                current = cache.accept(token_response, None)
+        request.headers["Authorization"] = "Bearer " + current.value
+        yield request
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        cache = self.cache
+        token = cache.fresh()
+        fetched = False
+        if token is None:
+            async with cache.async_lock:
+                token = cache.fresh()
+                if token is None:
+                    stale = cache.still_valid()
+                    response = yield cache.token_request()
+                    await response.aread()
+                    token = cache.accept(response, stale)
+                    fetched = token is not stale
+        request.headers["Authorization"] = "Bearer " + token.value
+        response = yield request
+        if response.status_code != 401 or fetched:
+            return
+        async with cache.async_lock:
+            current = cache.fresh()
+            if current is None or current == token:
+                cache.drop(token)
+                token_response = yield cache.token_request()
+                await token_response.aread()
+                current = cache.accept(token_response, None)
+        request.headers["Authorization"] = "Bearer " + current.value
+        yield request

@@ -1,0 +1,158 @@
+"""Client settings: keyword arguments, environment fallbacks, and their checks.
+
+Environment variables (a keyword argument always wins):
+
+===========================  ===========================================================
+``SMSFLOW_CLIENT_ID``        client id
+``SMSFLOW_CLIENT_SECRET``    client secret
+``SMSFLOW_BASE_URL``         API root (default ``https://portal.smsflow.co.za``)
+===========================  ===========================================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from typing import Final
+
+import httpx
+
+from ._errors import SmsFlowAuthenticationError, SmsFlowValidationError
+from ._retry import RetryPolicy
+
+__all__ = ["DEFAULT_BASE_URL", "ClientConfig", "resolve_config", "to_timeout"]
+
+DEFAULT_BASE_URL: Final = "https://portal.smsflow.co.za"
+DEFAULT_TIMEOUT_S: Final = 30.0
+DEFAULT_CONNECT_TIMEOUT_S: Final = 10.0
+DEFAULT_MAX_RESPONSE_BYTES: Final = 1024 * 1024  # 1 MiB: far above any documented answer
+DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+USER_AGENT: Final = "smsflow-python/1.0.0"
+
+TimeoutTypes = float | int | httpx.Timeout | None
+
+
+def to_timeout(value: TimeoutTypes, name: str = "timeout") -> httpx.Timeout:
+    """An ``httpx.Timeout`` from seconds (float) or a Timeout. ``None`` is refused: a call
+    without a time limit can hang forever, so every call has one."""
+    if isinstance(value, httpx.Timeout):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise SmsFlowValidationError(
+            f"{name} must be a number of seconds > 0 or an httpx.Timeout, not {value!r}",
+            code="INVALID_TIMEOUT",
+        )
+    return httpx.Timeout(float(value), connect=min(float(value), DEFAULT_CONNECT_TIMEOUT_S))
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(base_url: str, allow_insecure_http: bool) -> str:
+    """Normalise the base URL (no trailing slash) and refuse plain http to a remote host."""
+    url = base_url.strip().rstrip("/")
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise SmsFlowValidationError(
+            f"base_url {base_url!r} is not a URL", code="INVALID_BASE_URL"
+        ) from exc
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise SmsFlowValidationError(
+            f"base_url {base_url!r} must be an http(s) URL with a host", code="INVALID_BASE_URL"
+        )
+    if parsed.userinfo:
+        raise SmsFlowValidationError(
+            "base_url must not contain credentials; pass client_id/client_secret",
+            code="INVALID_BASE_URL",
+        )
+    if parsed.scheme == "http" and not _is_loopback(parsed.host) and not allow_insecure_http:
+        raise SmsFlowValidationError(
+            f"base_url {url!r} uses plain http to a remote host, which would send the client "
+            "secret in clear text; use https, or pass allow_insecure_http=True",
+            code="INSECURE_BASE_URL",
+        )
+    return url
+
+
+@dataclass(frozen=True, slots=True)
+class ClientConfig:
+    """Resolved settings of one client. ``repr`` hides the secret."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    base_url: str
+    timeout: httpx.Timeout
+    token_timeout: httpx.Timeout
+    retry: RetryPolicy
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+
+    @property
+    def account_key(self) -> str:
+        """A stable id of (base URL, client id) for token stores; never derived from the secret."""
+        return hashlib.sha256(f"{self.base_url}\0{self.client_id}".encode()).hexdigest()[:32]
+
+
+def resolve_config(
+    *,
+    client_id: str | None,
+    client_secret: str | None,
+    base_url: str | None,
+    timeout: TimeoutTypes,
+    token_timeout: TimeoutTypes,
+    retry: RetryPolicy,
+    allow_insecure_http: bool,
+    max_response_bytes: int,
+) -> ClientConfig:
+    """Resolve keyword arguments and environment variables into a :class:`ClientConfig`.
+
+    Raises:
+        SmsFlowAuthenticationError: the client id or secret is missing
+            (code ``MISSING_CREDENTIALS``).
+        SmsFlowValidationError: a setting is invalid (base URL, timeout, size limit).
+    """
+    cid = client_id if client_id is not None else os.environ.get("SMSFLOW_CLIENT_ID")
+    secret = client_secret if client_secret is not None else os.environ.get("SMSFLOW_CLIENT_SECRET")
+    missing = [
+        name
+        for name, value in (("client_id", cid), ("client_secret", secret))
+        if not isinstance(value, str) or not value.strip()
+    ]
+    if missing:
+        env = " and ".join(f"SMSFLOW_{m.upper()}" for m in missing)
+        raise SmsFlowAuthenticationError(
+            f"missing {' and '.join(missing)}: pass it to the client or set {env}",
+            code="MISSING_CREDENTIALS",
+        )
+    cid, secret = str(cid), str(secret)
+    url = (
+        base_url if base_url is not None else os.environ.get("SMSFLOW_BASE_URL") or DEFAULT_BASE_URL
+    )
+    if (
+        isinstance(max_response_bytes, bool)
+        or not isinstance(max_response_bytes, int)
+        or max_response_bytes < 1024
+    ):
+        raise SmsFlowValidationError(
+            "max_response_bytes must be an int >= 1024", code="INVALID_SETTING"
+        )
+    main_timeout = to_timeout(timeout)
+    return ClientConfig(
+        client_id=cid.strip(),
+        client_secret=secret,
+        base_url=check_base_url(url, allow_insecure_http),
+        timeout=main_timeout,
+        token_timeout=main_timeout
+        if token_timeout is None
+        else to_timeout(token_timeout, "token_timeout"),
+        retry=retry,
+        max_response_bytes=max_response_bytes,
+    )

@@ -1,0 +1,343 @@
+"""The one core both clients share: builds each call, classifies each answer, decides retries.
+
+No I/O happens here. A call is an :class:`Operation`; :meth:`Core.run` is a generator that
+yields the operation to send (the client sends it and sends back the read ``httpx.Response``
+or the exception) or a float (seconds to sleep), and finally returns the typed result or
+raises a :class:`~smsflow.SmsFlowError`. ``SmsFlowClient`` and ``AsyncSmsFlowClient`` drive
+it with their own send and sleep, so every decision is written once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass
+from typing import Any, Final, Generic, TypeVar
+
+import httpx
+from smsflow_api.api.balance import get_balance
+from smsflow_api.api.messages import send_messages
+from smsflow_api.models.send_messages_request import SendMessagesRequest
+from smsflow_api.models.send_options import SendOptions
+
+from ._auth import TOKEN_PATH, TokenCache
+from ._config import USER_AGENT, ClientConfig
+from ._errors import (
+    SmsFlowDeliveryUnknownError,
+    SmsFlowError,
+    SmsFlowNetworkError,
+    SmsFlowUnexpectedResponseError,
+    error_for_response,
+)
+from ._logging import logger
+from ._results import AuthToken, Balance, SendResult, ShapeError
+from ._retry import RetryMode, RetryPolicy, parse_retry_after
+from ._validate import (
+    MessageLike,
+    check_campaign_name,
+    check_messages,
+    check_start_delivery,
+    invalid,
+)
+
+__all__ = ["Core", "Operation", "Outcome", "Step"]
+
+T = TypeVar("T")
+
+_SEND_KW: Final = send_messages._get_kwargs(
+    body=SendMessagesRequest(
+        send_options=SendOptions(start_delivery_utc=None, campaign_name="x"), messages=[]
+    )
+)
+SEND_METHOD: Final[str] = _SEND_KW["method"].upper()
+SEND_PATH: Final[str] = _SEND_KW["url"]
+_BALANCE_KW: Final = get_balance._get_kwargs()
+BALANCE_METHOD: Final[str] = _BALANCE_KW["method"].upper()
+BALANCE_PATH: Final[str] = _BALANCE_KW["url"]
+
+# Failures that prove the request never reached the API.
+_NOT_SENT_ERRORS: Final = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.ProxyError,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Operation(Generic[T]):
+    """One API call, ready to send (and to send again on a retry)."""
+
+    name: str
+    method: str
+    url: str
+    headers: dict[str, str]
+    content: bytes | None
+    timeout: httpx.Timeout
+    mode: RetryMode
+    authenticated: bool
+    parse: Callable[[httpx.Response], T]
+
+    @property
+    def is_send(self) -> bool:
+        """True for a send (its outcome can be unknown after some failures)."""
+        return self.mode is not RetryMode.IDEMPOTENT
+
+
+Outcome = httpx.Response | BaseException | None
+Step = Operation[Any] | float
+
+
+def _json_body(response: httpx.Response) -> Any:
+    return json.loads(response.content)
+
+
+class Core:
+    """Request building, answer classification and retry decisions of one client."""
+
+    def __init__(self, config: ClientConfig, cache: TokenCache) -> None:
+        self.config = config
+        self.cache = cache
+        self.policy: RetryPolicy = config.retry
+        self._base = config.base_url
+        self._get_headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        self._post_headers = {**self._get_headers, "Content-Type": "application/json"}
+
+    # -- building ---------------------------------------------------------------------------
+
+    def _timeout(self, timeout: float | httpx.Timeout | None) -> httpx.Timeout:
+        if timeout is None:
+            return self.config.timeout
+        from ._config import to_timeout
+
+        return to_timeout(timeout)
+
+    def authenticate_op(self, timeout: float | httpx.Timeout | None = None) -> Operation[AuthToken]:
+        """The token call, forcing a new token (retried like any idempotent call)."""
+        request = self.cache.token_request()
+        cache = self.cache
+
+        def parse(response: httpx.Response) -> AuthToken:
+            return AuthToken(cache.accept(response, None))
+
+        return Operation(
+            name="authenticate",
+            method=request.method,
+            url=str(request.url),
+            headers=dict(request.headers),
+            content=None,
+            timeout=self._timeout(timeout) if timeout is not None else self.config.token_timeout,
+            mode=RetryMode.IDEMPOTENT,
+            authenticated=False,
+            parse=parse,
+        )
+
+    def balance_op(self, timeout: float | httpx.Timeout | None = None) -> Operation[Balance]:
+        """The balance call."""
+        return Operation(
+            name="get_balance",
+            method=BALANCE_METHOD,
+            url=self._base + BALANCE_PATH,
+            headers=self._get_headers,
+            content=None,
+            timeout=self._timeout(timeout),
+            mode=RetryMode.IDEMPOTENT,
+            authenticated=True,
+            parse=lambda response: Balance(_json_body(response)),
+        )
+
+    def send_body(
+        self,
+        *,
+        campaign_name: Any,
+        messages: Iterable[MessageLike] | list[dict[str, str]],
+        start_delivery_utc: Any,
+        check_opt_outs: Any,
+        prevalidated: bool = False,
+    ) -> bytes:
+        """Validate a send's input and encode its JSON body.
+
+        The options go through the generated ``SendOptions`` model; the messages are the
+        validated ``{"content", "destination"}`` dicts (what the generated ``Message.to_dict``
+        writes; a contract test holds the two equal).
+
+        Raises:
+            SmsFlowValidationError: any invalid input; nothing is sent.
+        """
+        if not isinstance(check_opt_outs, bool):
+            raise invalid(
+                f"check_opt_outs must be True or False, not {check_opt_outs!r}",
+                "INVALID_REQUEST",
+                "check_opt_outs",
+            )
+        options = SendOptions(
+            start_delivery_utc=check_start_delivery(start_delivery_utc),
+            campaign_name=check_campaign_name(campaign_name),
+            check_opt_outs=check_opt_outs,
+        )
+        items = messages if prevalidated else check_messages(messages)
+        body = {"SendOptions": options.to_dict(), "messages": items}
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    def send_op(
+        self,
+        body: bytes,
+        *,
+        retry: bool,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> Operation[SendResult]:
+        """The send call for an encoded body (see :meth:`send_body`)."""
+        if not isinstance(retry, bool):
+            raise invalid(f"retry must be True or False, not {retry!r}", "INVALID_REQUEST", "retry")
+        return Operation(
+            name="send_sms",
+            method=SEND_METHOD,
+            url=self._base + SEND_PATH,
+            headers=self._post_headers,
+            content=body,
+            timeout=self._timeout(timeout),
+            mode=RetryMode.SEND_OPT_IN if retry else RetryMode.SEND,
+            authenticated=True,
+            parse=lambda response: SendResult(_json_body(response)),
+        )
+
+    # -- classifying ------------------------------------------------------------------------
+
+    def finish(self, op: Operation[T], outcome: Outcome) -> T:
+        """The result of one attempt, or the :class:`SmsFlowError` it ends in."""
+        if isinstance(outcome, SmsFlowError):
+            raise outcome
+        if isinstance(outcome, BaseException):
+            raise self.transport_error(op, outcome) from outcome
+        if outcome is None:  # pragma: no cover - a client bug, never a user's
+            raise RuntimeError("smsflow: no outcome for an attempt")
+        response = outcome
+        status = response.status_code
+        if not 200 <= status < 300:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
+            raise error_for_response(
+                response,
+                retry_after=retry_after,
+                is_send=op.is_send,
+                redact=not op.authenticated,
+            )
+        try:
+            return op.parse(response)
+        except SmsFlowError:
+            raise
+        except (ShapeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            detail = str(exc) if isinstance(exc, ShapeError) else "the body is not valid JSON"
+            if not response.content:
+                detail = "the body is empty"
+            message = f"SMSFlow answered {status} but {detail}"
+            if op.is_send:
+                message += "; the send was probably accepted but its event id is unknown"
+            raise SmsFlowUnexpectedResponseError(
+                message,
+                status_code=status,
+                body=None if not op.authenticated else _safe_text(response.content),
+                request=response.request,
+                response=response,
+                retryable=not op.is_send,
+                outcome_unknown=op.is_send,
+            ) from None
+
+    def transport_error(self, op: Operation[Any], exc: BaseException) -> SmsFlowError:
+        """Map an exception raised while sending to its :class:`SmsFlowError`."""
+        request = getattr(exc, "_request", None)
+        before = (
+            op.authenticated
+            and isinstance(request, httpx.Request)
+            and request.url.path == TOKEN_PATH
+        )
+        where = f"{op.method} {httpx.URL(op.url).path}"
+        if isinstance(exc, _NOT_SENT_ERRORS) or before:
+            error: SmsFlowError = SmsFlowNetworkError(
+                f"{where} was not sent: {type(exc).__name__}: {exc}".rstrip(": "),
+                code="CONNECT_FAILED",
+                retryable=not isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError),
+                request=request if isinstance(request, httpx.Request) else None,
+            )
+            error.before_request = True  # type: ignore[attr-defined]
+            return error
+        if isinstance(exc, httpx.DecodingError):
+            return SmsFlowUnexpectedResponseError(
+                f"{where}: the answer could not be decoded: {exc}",
+                retryable=not op.is_send,
+                outcome_unknown=op.is_send,
+            )
+        kind = (
+            "timed out waiting for the answer"
+            if isinstance(exc, httpx.TimeoutException)
+            else ("lost the connection")
+        )
+        if op.is_send:
+            return SmsFlowDeliveryUnknownError(
+                f"{where} {kind} after the request was sent ({type(exc).__name__}); the SMS may "
+                "or may not have been accepted. Not retried: check before sending again",
+                retryable=False,
+                outcome_unknown=True,
+                request=request if isinstance(request, httpx.Request) else None,
+            )
+        return SmsFlowNetworkError(
+            f"{where} {kind} ({type(exc).__name__}: {exc})",
+            code="TIMEOUT" if isinstance(exc, httpx.TimeoutException) else "CONNECTION_LOST",
+            retryable=True,
+            request=request if isinstance(request, httpx.Request) else None,
+        )
+
+    # -- the call flow ----------------------------------------------------------------------
+
+    def run(self, op: Operation[T]) -> Generator[Step, Outcome, T]:
+        """Drive one call: yield the operation to send or seconds to sleep; return the result."""
+        attempt = 0
+        while True:
+            attempt += 1
+            started = time.perf_counter()
+            outcome = yield op
+            try:
+                result = self.finish(op, outcome)
+            except SmsFlowError as error:
+                delay = self.policy.next_delay(error, attempt, op.mode)
+                if logger.isEnabledFor(10):
+                    logger.debug(
+                        "%s %s -> %s in %.1f ms (attempt %d): %s",
+                        op.method,
+                        httpx.URL(op.url).path,
+                        error.status_code if error.status_code is not None else "no answer",
+                        (time.perf_counter() - started) * 1000,
+                        attempt,
+                        error.code,
+                    )
+                if delay is None:
+                    raise
+                logger.warning(
+                    "%s: %s; retry %d of %d in %.2f s",
+                    op.name,
+                    error.code,
+                    attempt,
+                    self.policy.retries,
+                    delay,
+                )
+                yield delay
+                continue
+            if logger.isEnabledFor(10):
+                logger.debug(
+                    "%s %s -> %s in %.1f ms (attempt %d)",
+                    op.method,
+                    httpx.URL(op.url).path,
+                    outcome.status_code if isinstance(outcome, httpx.Response) else "?",
+                    (time.perf_counter() - started) * 1000,
+                    attempt,
+                )
+            return result
+
+
+def _safe_text(content: bytes) -> str | None:
+    if not content:
+        return None
+    text = content.decode("utf-8", errors="replace")
+    return text if len(text) <= 2000 else text[:2000] + "..."

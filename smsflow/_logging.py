@@ -1,0 +1,48 @@
+"""The ``smsflow`` logger and the masking of personal data.
+
+Log lines (DEBUG for each attempt, WARNING for retries) carry the method, path, status,
+duration and attempt number. They never carry credentials, tokens, message bodies, or whole
+phone numbers (:func:`mask_destination` keeps the first 4 and last 2 digits).
+Set ``SMSFLOW_LOG=debug`` (or ``info``/``warning``) to print them to stderr without any
+logging setup of your own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+__all__ = ["configure_from_env", "logger", "mask_destination"]
+
+logger = logging.getLogger("smsflow")
+_configured = False
+_lock = threading.Lock()
+
+
+def configure_from_env() -> None:
+    """Attach a stderr handler to the ``smsflow`` logger once, if ``SMSFLOW_LOG`` asks for it."""
+    global _configured
+    if _configured:
+        return
+    with _lock:
+        if _configured:
+            return
+        _configured = True
+        level_name = os.environ.get("SMSFLOW_LOG", "").strip().upper()
+        if not level_name:
+            return
+        level = logging.getLevelName(level_name)
+        if not isinstance(level, int):
+            level = logging.DEBUG
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(level)
+
+
+def mask_destination(destination: str) -> str:
+    """``27821234567`` -> ``2782*****67``: enough to tell numbers apart in logs, not to dial."""
+    if len(destination) <= 6:
+        return "*" * len(destination)
+    return destination[:4] + "*" * (len(destination) - 6) + destination[-2:]

@@ -19,7 +19,7 @@ import httpx
 from ._auth import SmsFlowAuth, TokenCache
 from ._config import DEFAULT_LIMITS, DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes, resolve_config
 from ._core import Core, Operation, Outcome, Step
-from ._errors import SmsFlowError, SmsFlowUnexpectedResponseError
+from ._errors import SmsFlowError, SmsFlowUnexpectedResponseError, SmsFlowValidationError
 from ._logging import configure_from_env
 from ._results import AuthToken, Balance, SendResult
 from ._retry import DEFAULT_MAX_RETRY_AFTER, RetryPolicy
@@ -41,6 +41,37 @@ def _too_large(op: Operation[Any], limit: int) -> SmsFlowUnexpectedResponseError
     )
 
 
+class _CappedBody:
+    """The size decisions of reading one answer, shared by both clients' ``_send_once``.
+
+    Refuses (raising :class:`~smsflow.SmsFlowUnexpectedResponseError`, code
+    ``RESPONSE_TOO_LARGE``) an answer whose declared ``Content-Length`` or whose running size
+    exceeds ``limit`` bytes, before it is held in memory. The front doors only iterate chunks.
+    """
+
+    __slots__ = ("_chunks", "_limit", "_op", "_size")
+
+    def __init__(self, op: Operation[Any], limit: int, response: httpx.Response) -> None:
+        self._op = op
+        self._limit = limit
+        self._size = 0
+        self._chunks: list[bytes] = []
+        declared = response.headers.get("Content-Length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise _too_large(op, limit)
+
+    def add(self, chunk: bytes) -> None:
+        """Take the next decoded chunk. Raises ``RESPONSE_TOO_LARGE`` past the limit."""
+        self._size += len(chunk)
+        if self._size > self._limit:
+            raise _too_large(self._op, self._limit)
+        self._chunks.append(chunk)
+
+    def content(self) -> bytes:
+        """The whole body read so far."""
+        return b"".join(self._chunks)
+
+
 class _BaseClient(Generic[H]):
     """Settings, token cache and core shared by both clients (no I/O)."""
 
@@ -60,6 +91,7 @@ class _BaseClient(Generic[H]):
         token_timeout: TimeoutTypes = None,
         token_store: TokenStore | None = None,
         http_client: H | None = None,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
         limits: httpx.Limits | None = None,
         allow_insecure_http: bool = False,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
@@ -90,6 +122,27 @@ class _BaseClient(Generic[H]):
         self._owns_http = http_client is None
         self._closed = False
         self._limits = limits or DEFAULT_LIMITS
+        if transport is not None and http_client is not None:
+            raise SmsFlowValidationError(
+                "pass either http_client or transport, not both", code="INVALID_SETTING"
+            )
+        self._transport = transport
+
+    def _sync_transport(self) -> httpx.BaseTransport | None:
+        if self._transport is not None and not isinstance(self._transport, httpx.BaseTransport):
+            raise SmsFlowValidationError(
+                "transport must be an httpx.BaseTransport", code="INVALID_SETTING"
+            )
+        return self._transport
+
+    def _async_transport(self) -> httpx.AsyncBaseTransport | None:
+        if self._transport is not None and not isinstance(
+            self._transport, httpx.AsyncBaseTransport
+        ):
+            raise SmsFlowValidationError(
+                "transport must be an httpx.AsyncBaseTransport", code="INVALID_SETTING"
+            )
+        return self._transport
 
     @property
     def base_url(self) -> str:
@@ -196,7 +249,7 @@ class SmsFlowClient(_BaseClient[httpx.Client]):
         self._http = (
             given
             if given is not None
-            else httpx.Client(limits=self._limits, follow_redirects=False, trust_env=True)
+            else httpx.Client(limits=self._limits, transport=self._sync_transport())
         )
 
     def _send_once(self, op: Operation[Any]) -> httpx.Response:
@@ -210,18 +263,10 @@ class SmsFlowClient(_BaseClient[httpx.Client]):
             stream=True,
         )
         try:
-            limit = self._config.max_response_bytes
-            declared = response.headers.get("Content-Length")
-            if declared is not None and declared.isdigit() and int(declared) > limit:
-                raise _too_large(op, limit)
-            size = 0
-            chunks = []
+            body = _CappedBody(op, self._config.max_response_bytes, response)
             for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise _too_large(op, limit)
-                chunks.append(chunk)
-            response._content = b"".join(chunks)
+                body.add(chunk)
+            response._content = body.content()
         finally:
             response.close()
         return response
@@ -358,7 +403,7 @@ class AsyncSmsFlowClient(_BaseClient[httpx.AsyncClient]):
         self._http = (
             given
             if given is not None
-            else httpx.AsyncClient(limits=self._limits, follow_redirects=False, trust_env=True)
+            else httpx.AsyncClient(limits=self._limits, transport=self._async_transport())
         )
 
     async def _send_once(self, op: Operation[Any]) -> httpx.Response:
@@ -372,18 +417,10 @@ class AsyncSmsFlowClient(_BaseClient[httpx.AsyncClient]):
             stream=True,
         )
         try:
-            limit = self._config.max_response_bytes
-            declared = response.headers.get("Content-Length")
-            if declared is not None and declared.isdigit() and int(declared) > limit:
-                raise _too_large(op, limit)
-            size = 0
-            chunks = []
+            body = _CappedBody(op, self._config.max_response_bytes, response)
             async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise _too_large(op, limit)
-                chunks.append(chunk)
-            response._content = b"".join(chunks)
+                body.add(chunk)
+            response._content = body.content()
         finally:
             await response.aclose()
         return response

@@ -1,0 +1,322 @@
+"""Fault injection for the sandbox: what goes wrong, on which endpoint, and how often.
+
+Faults are queued per endpoint (``"token"``, ``"send"``, ``"balance"``, or ``None`` for any
+request, including requests to unknown paths) and consumed in the order they were queued: each
+request takes the first queued fault that applies to its endpoint. When no queued fault
+applies, the random fault mode (:meth:`FaultInjection.random_faults`), if on, may pick one.
+
+Whether the sandbox *processes* the request (an accepted send is recorded and billed, a token
+is issued) before acting out the fault:
+
+=================  =========  ===================================================================
+kind               processed  what the client sees
+=================  =========  ===================================================================
+``fail``           no [#]_    an error status with a JSON error body (``Retry-After`` optional)
+``html``           no [#]_    an HTML page, as a gateway or proxy sends it
+``drop``           no         the connection closes without a response
+``delay``          yes        the answer arrives ``seconds`` later (a client timeout may fire)
+``malformed``      yes        a 200 whose body is not valid JSON
+``lose_response``  yes        the connection closes without a response (a blind retry of a
+                              send duplicates the SMS)
+``truncate``       yes        the status and headers, then fewer body bytes than Content-Length
+=================  =========  ===================================================================
+
+.. [#] unless ``processed=True``: a gateway 502/504 after the API accepted the send.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Final, Literal, get_args
+
+__all__ = [
+    "ENDPOINTS",
+    "FAULT_KINDS",
+    "Endpoint",
+    "Fault",
+    "FaultInjection",
+    "FaultKind",
+    "FaultQueue",
+]
+
+Endpoint = Literal["token", "send", "balance"]
+FaultKind = Literal["fail", "html", "drop", "delay", "malformed", "lose_response", "truncate"]
+
+ENDPOINTS: Final[tuple[Endpoint, ...]] = get_args(Endpoint)
+FAULT_KINDS: Final[tuple[FaultKind, ...]] = get_args(FaultKind)
+_PROCESSED_KINDS: Final = frozenset({"delay", "malformed", "lose_response", "truncate"})
+
+# Bounds that keep a mistyped argument from hanging a test run or filling memory.
+_MAX_COUNT: Final = 10_000_000
+_MAX_DELAY_SECONDS: Final = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """One injected fault.
+
+    Attributes:
+        kind: What goes wrong (see the module docstring).
+        status: HTTP status of a ``fail``, ``html`` or ``malformed`` answer.
+        retry_after: The ``Retry-After`` header value to send, or ``None``.
+        code: The error code of a ``fail`` body (``None``: the status's usual code).
+        seconds: The delay of a ``delay`` fault, in seconds.
+        processed: Whether the sandbox processes the request before acting out the fault.
+    """
+
+    kind: FaultKind
+    status: int = 503
+    retry_after: str | None = None
+    code: str | None = None
+    seconds: float = 0.0
+    processed: bool = False
+
+
+@dataclass(slots=True)
+class _Pending:
+    endpoint: Endpoint | None
+    fault: Fault
+    remaining: int
+
+
+@dataclass(frozen=True, slots=True)
+class _RandomMode:
+    rate: float
+    kinds: tuple[FaultKind, ...]
+    endpoint: Endpoint | None
+    status: int
+    delay_seconds: float
+
+
+class FaultQueue:
+    """A thread-safe, ordered queue of faults, plus the optional random fault mode."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: list[_Pending] = []
+        self._random_mode: _RandomMode | None = None
+        self._rng = random.Random()
+
+    def push(self, endpoint: Endpoint | None, fault: Fault, n: int) -> None:
+        """Queue ``fault`` for the next ``n`` requests to ``endpoint`` (``None``: any request)."""
+        with self._lock:
+            self._pending.append(_Pending(endpoint, fault, n))
+
+    def take(self, endpoint: Endpoint | None) -> Fault | None:
+        """Consume and return the fault for one request to ``endpoint``, or ``None``.
+
+        ``endpoint`` is ``None`` for a request to an unknown path: only faults queued for any
+        endpoint apply to it.
+        """
+        with self._lock:
+            for index, pending in enumerate(self._pending):
+                if pending.endpoint is None or pending.endpoint == endpoint:
+                    pending.remaining -= 1
+                    if pending.remaining <= 0:
+                        del self._pending[index]
+                    return pending.fault
+            return self._draw_random(endpoint)
+
+    def _draw_random(self, endpoint: Endpoint | None) -> Fault | None:
+        mode = self._random_mode
+        if mode is None or (mode.endpoint is not None and mode.endpoint != endpoint):
+            return None
+        if self._rng.random() >= mode.rate:
+            return None
+        kind = self._rng.choice(mode.kinds)
+        status = 429 if kind == "fail" and self._rng.random() < 0.25 else mode.status
+        if kind == "html":
+            status = 502
+        elif kind == "malformed":
+            status = 200
+        retry_after = "0" if kind == "fail" and status in (429, 503) else None
+        return Fault(kind, status=status, retry_after=retry_after, seconds=mode.delay_seconds,
+                     processed=kind in _PROCESSED_KINDS)
+
+    def set_random(self, mode: _RandomMode | None, seed: int | None) -> None:
+        with self._lock:
+            self._random_mode = mode
+            self._rng = random.Random(seed)
+
+    def pending(self, endpoint: Endpoint | None = None) -> int:
+        """How many queued faults are left (for ``endpoint``, or in all when ``None``)."""
+        with self._lock:
+            return sum(p.remaining for p in self._pending
+                       if endpoint is None or p.endpoint in (None, endpoint))
+
+    def clear(self) -> None:
+        """Drop every queued fault and turn the random mode off."""
+        with self._lock:
+            self._pending.clear()
+            self._random_mode = None
+
+
+def _check_count(n: int) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= _MAX_COUNT:
+        raise ValueError(f"n must be an int from 1 to {_MAX_COUNT}, got {n!r}")
+    return n
+
+
+def _check_endpoint(endpoint: Endpoint | None) -> Endpoint | None:
+    if endpoint is not None and endpoint not in ENDPOINTS:
+        raise ValueError(f"endpoint must be one of {ENDPOINTS} or None, got {endpoint!r}")
+    return endpoint
+
+
+def _check_status(status: int, low: int = 100) -> int:
+    if isinstance(status, bool) or not isinstance(status, int) or not low <= status <= 599:
+        raise ValueError(f"status must be an int from {low} to 599, got {status!r}")
+    return status
+
+
+def _check_seconds(seconds: float) -> float:
+    if isinstance(seconds, bool) or not 0 <= seconds <= _MAX_DELAY_SECONDS:
+        raise ValueError(f"seconds must be from 0 to {_MAX_DELAY_SECONDS}, got {seconds!r}")
+    return float(seconds)
+
+
+def format_retry_after(value: float | str | datetime | None) -> str | None:
+    """The ``Retry-After`` header value: delta-seconds, an HTTP-date, or ``None``.
+
+    A number becomes delta-seconds (``30`` -> ``"30"``; a fraction is kept, ``0.5`` ->
+    ``"0.5"``, which lenient clients accept); a ``datetime`` (aware) becomes an HTTP-date; a
+    string is sent as given (to test clients against odd values).
+
+    Raises:
+        ValueError: a negative number, or a naive ``datetime``.
+    """
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("retry_after datetime must be timezone-aware")
+        return email.utils.format_datetime(value.astimezone(timezone.utc), usegmt=True)
+    if isinstance(value, bool) or value < 0:
+        raise ValueError(f"retry_after must be >= 0 seconds, got {value!r}")
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+class FaultInjection:
+    """Mixin giving :class:`~smsflow.testing.Sandbox` its fault-injection methods.
+
+    Every method returns ``None`` and raises ``ValueError`` for an out-of-range argument
+    (``n`` from 1 to 10,000,000; ``endpoint`` one of ``"token"``, ``"send"``, ``"balance"`` or
+    ``None`` for any request; ``status`` a valid HTTP status; ``seconds`` from 0 to 3600).
+    """
+
+    _faults: FaultQueue
+
+    def fail_next(
+        self,
+        n: int = 1,
+        *,
+        endpoint: Endpoint | None = None,
+        status: int = 503,
+        retry_after: float | str | datetime | None = None,
+        code: str | None = None,
+        processed: bool = False,
+    ) -> None:
+        """Answer the next ``n`` requests with ``status`` and a JSON error body.
+
+        Args:
+            retry_after: Seconds, an aware ``datetime`` (sent as an HTTP-date) or a raw header
+                string; ``None`` sends no ``Retry-After``.
+            code: The error code (default: the status's usual code, e.g. 503
+                ``SERVICE_UNAVAILABLE``).
+            processed: Process the request first (a send is accepted and billed), as when a
+                gateway fails after the API answered.
+        """
+        fault = Fault("fail", status=_check_status(status, 400),
+                      retry_after=format_retry_after(retry_after), code=code, processed=processed)
+        self._faults.push(_check_endpoint(endpoint), fault, _check_count(n))
+
+    def html_next(
+        self,
+        n: int = 1,
+        *,
+        endpoint: Endpoint | None = None,
+        status: int = 502,
+        processed: bool = False,
+    ) -> None:
+        """Answer the next ``n`` requests with an HTML error page (``text/html``), as a gateway does."""
+        fault = Fault("html", status=_check_status(status), processed=processed)
+        self._faults.push(_check_endpoint(endpoint), fault, _check_count(n))
+
+    def malformed_next(
+        self, n: int = 1, *, endpoint: Endpoint | None = None, status: int = 200
+    ) -> None:
+        """Process the next ``n`` requests, then answer ``status`` with a body that is not JSON."""
+        fault = Fault("malformed", status=_check_status(status), processed=True)
+        self._faults.push(_check_endpoint(endpoint), fault, _check_count(n))
+
+    def delay_next(
+        self, n: int = 1, seconds: float = 1.0, *, endpoint: Endpoint | None = None
+    ) -> None:
+        """Process the next ``n`` requests at once but hold each answer back ``seconds``.
+
+        Front ends wait with the sandbox's ``sleep``. The in-process transport raises
+        ``httpx.ReadTimeout`` after the request's read timeout when ``seconds`` exceeds it.
+        """
+        fault = Fault("delay", seconds=_check_seconds(seconds), processed=True)
+        self._faults.push(_check_endpoint(endpoint), fault, _check_count(n))
+
+    def drop_next(self, n: int = 1, *, endpoint: Endpoint | None = None) -> None:
+        """Close the connection of the next ``n`` requests without processing or answering them."""
+        self._faults.push(_check_endpoint(endpoint), Fault("drop"), _check_count(n))
+
+    def lose_response_next(self, n: int = 1, *, endpoint: Endpoint | None = "send") -> None:
+        """Process the next ``n`` requests (a send is accepted and billed), then drop the answer.
+
+        The case that makes a blind retry of a send deliver the SMS twice.
+        """
+        fault = Fault("lose_response", processed=True)
+        self._faults.push(_check_endpoint(endpoint), fault, _check_count(n))
+
+    def truncate_next(self, n: int = 1, *, endpoint: Endpoint | None = None) -> None:
+        """Process the next ``n`` requests, then send headers and only part of the body, and close."""
+        fault = Fault("truncate", status=200, processed=True)
+        self._faults.push(_check_endpoint(endpoint), fault, _check_count(n))
+
+    def random_faults(
+        self,
+        rate: float = 0.1,
+        *,
+        kinds: Sequence[FaultKind] = ("fail", "drop", "lose_response"),
+        seed: int | None = None,
+        endpoint: Endpoint | None = None,
+        status: int = 503,
+        delay_seconds: float = 0.05,
+    ) -> None:
+        """Inject a random fault into a fraction ``rate`` of requests (for soaks).
+
+        Queued faults still come first. ``rate=0`` turns the mode off. A ``fail`` is ``status``
+        (a quarter of them 429 instead) with ``Retry-After: 0`` on 429 and 503; ``html`` is a
+        502 page; ``delay`` waits ``delay_seconds``. ``seed`` makes the sequence repeatable.
+
+        Raises:
+            ValueError: ``rate`` outside 0..1, an unknown kind, or an empty ``kinds``.
+        """
+        if not 0 <= rate <= 1:
+            raise ValueError(f"rate must be from 0 to 1, got {rate!r}")
+        chosen = tuple(kinds)
+        unknown = [k for k in chosen if k not in FAULT_KINDS]
+        if unknown or not chosen:
+            raise ValueError(f"kinds must be a non-empty choice of {FAULT_KINDS}, got {kinds!r}")
+        mode = None
+        if rate > 0:
+            mode = _RandomMode(rate, chosen, _check_endpoint(endpoint), _check_status(status, 400),
+                               _check_seconds(delay_seconds))
+        self._faults.set_random(mode, seed)
+
+    def clear_faults(self) -> None:
+        """Forget every queued fault and turn the random fault mode off."""
+        self._faults.clear()
+
+    def pending_faults(self, endpoint: Endpoint | None = None) -> int:
+        """How many queued faults have not been used yet (all, or those for ``endpoint``)."""
+        return self._faults.pending(endpoint)

@@ -30,7 +30,9 @@ from ._errors import (
     SmsFlowUnexpectedResponseError,
     SmsFlowValidationError,
 )
+from ._destinations import destination_problem, normalize_destination
 from ._results import AuthToken, Balance, CostBreakdown, ErrorDetail, SendResponse, SendResult
+from ._sms import SmsSegments, segments
 from ._tokens import FileTokenStore, MemoryTokenStore, Token, TokenStore
 from ._validate import Message
 
@@ -58,7 +60,11 @@ __all__ = [
     "SmsFlowServerError",
     "SmsFlowUnexpectedResponseError",
     "SmsFlowValidationError",
+    "SmsSegments",
     "Token",
     "TokenStore",
     "__version__",
+    "destination_problem",
+    "normalize_destination",
+    "segments",
 ]

@@ -4,7 +4,9 @@
   threads or tasks start at once, one token request is made; the others wait on the lock and
   re-check the cache inside it.
 * It is renewed ahead of expiry (see :func:`~smsflow._tokens.refresh_time`). If a renewal
-  fails with an error answer while the old token is still valid, the old token is used.
+  fails (an error answer, or no answer at all) while the old token is still valid, the old
+  token is used, and renewal is not tried again for :data:`RENEWAL_RETRY_S` seconds (so a
+  failing token endpoint costs one token request per interval, not one per call).
 * A 401 to a request that used a cached token means the token was revoked: the token is
   dropped, a new one fetched once, and the request replayed once (a 401 proves the request
   was not accepted, so the replay cannot duplicate a send). A second 401 is returned as is
@@ -36,6 +38,7 @@ from ._tokens import MemoryTokenStore, Token, TokenStore, refresh_time
 __all__ = ["SmsFlowAuth", "TokenCache"]
 
 TOKEN_PATH: Final[str] = get_token._get_kwargs()["url"]
+RENEWAL_RETRY_S: Final = 30.0  # after a failed renewal, keep the old token this long (s)
 
 
 def _mark_before_request(error: SmsFlowError) -> SmsFlowError:
@@ -64,6 +67,7 @@ class TokenCache:
         self._key = config.account_key
         self._clock = clock
         self._token: Token | None = None
+        self._renew_after = 0.0  # after a failed renewal: no new attempt before this time (s)
         self.thread_lock = threading.Lock()
         self._async_lock: asyncio.Lock | None = None
         self.fetches = 0  # token requests made by this cache (for tests and metrics)
@@ -85,7 +89,9 @@ class TokenCache:
         """A token that needs no renewal yet, or ``None``. Reads the store on a miss."""
         now = self._clock()
         token = self._token
-        if token is not None and token.is_fresh(now):
+        if token is not None and (
+            token.is_fresh(now) or (now < self._renew_after and token.is_valid(now))
+        ):
             return token
         stored = self._store.load(self._key)
         if stored is not None and stored.is_fresh(now):
@@ -132,11 +138,22 @@ class TokenCache:
                 and fallback.is_valid(self._clock())
                 and response.status_code not in (401, 403)
             ):
+                self.renewal_failed(fallback)
                 return fallback
             raise _mark_before_request(error) from None
         self._token = token
+        self._renew_after = 0.0
         self._store.save(self._key, token)
         return token
+
+    def renewal_failed(self, stale: Token | None) -> None:
+        """A renewal got no usable answer: keep ``stale`` (if still valid) for a while.
+
+        For :data:`RENEWAL_RETRY_S` seconds :meth:`fresh` returns the old token instead of
+        asking for another renewal (it stops at the token's expiry in any case).
+        """
+        if stale is not None and stale.is_valid(self._clock()) and self._token == stale:
+            self._renew_after = self._clock() + RENEWAL_RETRY_S
 
     def _parse(self, response: httpx.Response) -> Token:
         now = self._clock()
@@ -199,7 +216,11 @@ class SmsFlowAuth(httpx.Auth):
                 token = cache.fresh()
                 if token is None:
                     stale = cache.still_valid()
-                    response = yield cache.token_request()
+                    try:
+                        response = yield cache.token_request()
+                    except GeneratorExit:  # no answer (network error, cancelled): keep stale
+                        cache.renewal_failed(stale)
+                        raise
                     response.read()
                     token = cache.accept(response, stale)
                     fetched = token is not stale
@@ -228,7 +249,11 @@ class SmsFlowAuth(httpx.Auth):
                 token = cache.fresh()
                 if token is None:
                     stale = cache.still_valid()
-                    response = yield cache.token_request()
+                    try:
+                        response = yield cache.token_request()
+                    except GeneratorExit:  # no answer (network error, cancelled): keep stale
+                        cache.renewal_failed(stale)
+                        raise
                     await response.aread()
                     token = cache.accept(response, stale)
                     fetched = token is not stale

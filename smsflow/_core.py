@@ -291,9 +291,21 @@ class Core:
 
     # -- the call flow ----------------------------------------------------------------------
 
+    def _renewal_got_no_answer(self, op: Operation[Any], error: SmsFlowError) -> bool:
+        """True when a token renewal before ``op`` got no answer but the old token is usable."""
+        request = error.request
+        return (
+            op.authenticated
+            and isinstance(error, SmsFlowNetworkError)
+            and request is not None
+            and request.url.path == TOKEN_PATH
+            and self.cache.fresh() is not None
+        )
+
     def run(self, op: Operation[T]) -> Generator[Step, Outcome, T]:
         """Drive one call: yield the operation to send or seconds to sleep; return the result."""
         attempt = 0
+        kept_old_token = False
         while True:
             attempt += 1
             started = time.perf_counter()
@@ -301,6 +313,12 @@ class Core:
             try:
                 result = self.finish(op, outcome)
             except SmsFlowError as error:
+                if not kept_old_token and self._renewal_got_no_answer(op, error):
+                    # The old token is still valid and the cache keeps it for a while: send
+                    # again with it at once. Nothing was sent, so this is not a retry.
+                    kept_old_token = True
+                    attempt -= 1
+                    continue
                 delay = self.policy.next_delay(error, attempt, op.mode)
                 if logger.isEnabledFor(10):
                     logger.debug(

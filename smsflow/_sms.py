@@ -59,10 +59,6 @@ GSM7_MULTIPART: Final = 153
 UCS2_SINGLE_PART: Final = 70
 UCS2_MULTIPART: Final = 67
 
-# Above this many distinct UCS-2-forcing characters, order them with one pass over the text
-# instead of one str.index per character (which would be quadratic for, say, Chinese text).
-_INDEX_SORT_LIMIT: Final = 16
-
 
 @dataclass(frozen=True, slots=True)
 class SmsSegments:
@@ -111,10 +107,8 @@ def segments(text: str) -> SmsSegments:
         )
         return SmsSegments("GSM-7", parts, units, characters, per_part, (), remaining)
 
-    double = 0
-    if max(text) > "\uffff":
-        # UTF-16 code units, in C; lone surrogates (possible in a str) count 1.
-        double = len(text.encode("utf-16-le", "surrogatepass")) // 2 - characters
+    # UTF-16 code units, counted in C; a lone surrogate (possible in a str) counts 1.
+    double = len(text.encode("utf-16-le", "surrogatepass")) // 2 - characters
     parts, units, per_part, remaining = _pack(
         text, characters + double, double, UCS2_SINGLE_PART, UCS2_MULTIPART, False
     )
@@ -151,6 +145,5 @@ def _in_order(text: str, chars: set[str]) -> tuple[str, ...]:
     """The characters of ``chars`` in order of first appearance in ``text``."""
     if len(chars) == 1:
         return tuple(chars)
-    if len(chars) <= _INDEX_SORT_LIMIT:
-        return tuple(sorted(chars, key=text.index))
-    return tuple(dict.fromkeys(ch for ch in text if ch in chars))
+    # dict.fromkeys keeps first-appearance order and runs in C; filter the distinct ones.
+    return tuple(ch for ch in dict.fromkeys(text) if ch in chars)

@@ -96,7 +96,8 @@ class FakeApi:
         self.requests: list[httpx.Request] = []
         self.issued: list[str] = []
         self.revoked: set[str] = set()
-        self.token_gate: threading.Event | None = None  # token answers wait on it (max 5 s)
+        self.token_wait = 0.0  # seconds each token answer is held back (forces thread overlap)
+        self.reject_bearer = False  # True: every bearer call gets a 401 INVALID_TOKEN
         self._queues: dict[Endpoint, deque[Reply]] = {
             "token": deque(),
             "send": deque(),
@@ -135,9 +136,19 @@ class FakeApi:
         """Answer one request (the ``httpx.MockTransport`` handler)."""
         request.read()
         endpoint = _PATHS.get(request.url.path)
+        # Record a copy: httpx replays the same Request object (e.g. after a 401) with new headers.
+        seen = httpx.Request(
+            request.method,
+            request.url,
+            headers=request.headers.copy(),
+            content=request.content,
+            extensions=dict(request.extensions),
+        )
         with self._lock:
-            self.requests.append(request)
-            scripted = self._queues[endpoint].popleft() if endpoint and self._queues[endpoint] else None
+            self.requests.append(seen)
+            scripted = (
+                self._queues[endpoint].popleft() if endpoint and self._queues[endpoint] else None
+            )
         if isinstance(scripted, Exception):
             raise scripted
         if isinstance(scripted, httpx.Response):
@@ -152,7 +163,7 @@ class FakeApi:
         bearer = auth.removeprefix("Bearer ")
         with self._lock:
             known = auth.startswith("Bearer ") and bearer in self.issued
-            ok = known and bearer not in self.revoked
+            ok = known and bearer not in self.revoked and not self.reject_bearer
         if not ok:
             return httpx.Response(401, json=error_json(401, "INVALID_TOKEN"))
         if endpoint == "send":
@@ -160,9 +171,8 @@ class FakeApi:
         return httpx.Response(200, json={"balance": self.balance})
 
     def _token(self, request: httpx.Request) -> httpx.Response:
-        gate = self.token_gate
-        if gate is not None:
-            gate.wait(5.0)
+        if self.token_wait:
+            threading.Event().wait(self.token_wait)
         if request.headers.get("Authorization") != basic_header():
             return httpx.Response(401, json=error_json(401, "AUTHENTICATION_FAILED"))
         with self._lock:

@@ -31,7 +31,7 @@ import random
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Final, Literal, get_args
 
 __all__ = [
@@ -135,8 +135,13 @@ class FaultQueue:
         elif kind == "malformed":
             status = 200
         retry_after = "0" if kind == "fail" and status in (429, 503) else None
-        return Fault(kind, status=status, retry_after=retry_after, seconds=mode.delay_seconds,
-                     processed=kind in _PROCESSED_KINDS)
+        return Fault(
+            kind,
+            status=status,
+            retry_after=retry_after,
+            seconds=mode.delay_seconds,
+            processed=kind in _PROCESSED_KINDS,
+        )
 
     def set_random(self, mode: _RandomMode | None, seed: int | None) -> None:
         with self._lock:
@@ -146,8 +151,11 @@ class FaultQueue:
     def pending(self, endpoint: Endpoint | None = None) -> int:
         """How many queued faults are left (for ``endpoint``, or in all when ``None``)."""
         with self._lock:
-            return sum(p.remaining for p in self._pending
-                       if endpoint is None or p.endpoint in (None, endpoint))
+            return sum(
+                p.remaining
+                for p in self._pending
+                if endpoint is None or p.endpoint in (None, endpoint)
+            )
 
     def clear(self) -> None:
         """Drop every queued fault and turn the random mode off."""
@@ -195,7 +203,7 @@ def format_retry_after(value: float | str | datetime | None) -> str | None:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("retry_after datetime must be timezone-aware")
-        return email.utils.format_datetime(value.astimezone(timezone.utc), usegmt=True)
+        return email.utils.format_datetime(value.astimezone(UTC), usegmt=True)
     if isinstance(value, bool) or value < 0:
         raise ValueError(f"retry_after must be >= 0 seconds, got {value!r}")
     return str(int(value)) if float(value).is_integer() else repr(float(value))
@@ -231,8 +239,13 @@ class FaultInjection:
             processed: Process the request first (a send is accepted and billed), as when a
                 gateway fails after the API answered.
         """
-        fault = Fault("fail", status=_check_status(status, 400),
-                      retry_after=format_retry_after(retry_after), code=code, processed=processed)
+        fault = Fault(
+            "fail",
+            status=_check_status(status, 400),
+            retry_after=format_retry_after(retry_after),
+            code=code,
+            processed=processed,
+        )
         self._faults.push(_check_endpoint(endpoint), fault, _check_count(n))
 
     def html_next(
@@ -243,7 +256,7 @@ class FaultInjection:
         status: int = 502,
         processed: bool = False,
     ) -> None:
-        """Answer the next ``n`` requests with an HTML error page (``text/html``), as a gateway does."""
+        """Answer the next ``n`` requests with an HTML error page, as gateways do."""
         fault = Fault("html", status=_check_status(status), processed=processed)
         self._faults.push(_check_endpoint(endpoint), fault, _check_count(n))
 
@@ -278,7 +291,7 @@ class FaultInjection:
         self._faults.push(_check_endpoint(endpoint), fault, _check_count(n))
 
     def truncate_next(self, n: int = 1, *, endpoint: Endpoint | None = None) -> None:
-        """Process the next ``n`` requests, then send headers and only part of the body, and close."""
+        """Process the next ``n`` requests, then send the headers, part of the body, and close."""
         fault = Fault("truncate", status=200, processed=True)
         self._faults.push(_check_endpoint(endpoint), fault, _check_count(n))
 
@@ -309,8 +322,13 @@ class FaultInjection:
             raise ValueError(f"kinds must be a non-empty choice of {FAULT_KINDS}, got {kinds!r}")
         mode = None
         if rate > 0:
-            mode = _RandomMode(rate, chosen, _check_endpoint(endpoint), _check_status(status, 400),
-                               _check_seconds(delay_seconds))
+            mode = _RandomMode(
+                rate,
+                chosen,
+                _check_endpoint(endpoint),
+                _check_status(status, 400),
+                _check_seconds(delay_seconds),
+            )
         self._faults.set_random(mode, seed)
 
     def clear_faults(self) -> None:

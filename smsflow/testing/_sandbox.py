@@ -44,7 +44,7 @@ from array import array
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -69,7 +69,7 @@ __all__ = [
 ]
 
 BASE_URL: Final = "https://portal.smsflow.co.za"
-TOKEN_PATH: Final = "/api/integration/authentication"
+TOKEN_PATH: Final = "/api/integration/authentication"  # noqa: S105 - a path
 SEND_PATH: Final = "/api/integration/BulkMessages"
 BALANCE_PATH: Final = "/api/integration/Balance"
 #: Path -> (endpoint name, the one method the spec documents for it).
@@ -318,7 +318,7 @@ def _parse_date_time(value: str) -> datetime | None:
     sign, off_h, off_m = match.group(8, 9, 10)
     try:
         if sign is None:
-            tz = timezone.utc
+            tz = UTC
         else:
             if int(off_h) > 23 or int(off_m) > 59:
                 return None
@@ -592,7 +592,7 @@ class Sandbox(FaultInjection):
         return SmsFlowClient(**kwargs)
 
     def async_client(self, **kwargs: Any) -> AsyncSmsFlowClient:
-        """A :class:`smsflow.AsyncSmsFlowClient` wired to this sandbox in-process (see :meth:`client`)."""
+        """An :class:`smsflow.AsyncSmsFlowClient` on this sandbox, in-process (see ``client``)."""
         import httpx
 
         from smsflow import AsyncSmsFlowClient
@@ -805,8 +805,11 @@ class Sandbox(FaultInjection):
             elif isinstance(raw_campaign, str):
                 campaign = raw_campaign
                 if not 1 <= len(campaign) <= MAX_CAMPAIGN_CHARS:
-                    value("INVALID_REQUEST", "campaignName must be 1 to 255 characters.",
-                          "SendOptions.campaignName")
+                    value(
+                        "INVALID_REQUEST",
+                        "campaignName must be 1 to 255 characters.",
+                        "SendOptions.campaignName",
+                    )
             raw_check = options.get("checkOptOuts")
             if "checkOptOuts" in options and not isinstance(raw_check, bool):
                 shape("checkOptOuts must be true or false.", "SendOptions.checkOptOuts")
@@ -818,9 +821,11 @@ class Sandbox(FaultInjection):
             elif isinstance(raw_start, str):
                 start = _parse_date_time(raw_start)
                 if start is None:
-                    value("INVALID_REQUEST",
-                          "startDeliveryUtc must be an RFC 3339 date-time with an offset.",
-                          "SendOptions.startDeliveryUtc")
+                    value(
+                        "INVALID_REQUEST",
+                        "startDeliveryUtc must be an RFC 3339 date-time with an offset.",
+                        "SendOptions.startDeliveryUtc",
+                    )
 
         parsed_messages: list[_ParsedMessage] = []
         raw_messages = data.get("messages")
@@ -828,8 +833,11 @@ class Sandbox(FaultInjection):
             shape("messages must be an array.", "messages")
         elif isinstance(raw_messages, list):
             if not 1 <= len(raw_messages) <= self.max_batch:
-                value("INVALID_REQUEST",
-                      f"messages must hold 1 to {self.max_batch} messages.", "messages")
+                value(
+                    "INVALID_REQUEST",
+                    f"messages must hold 1 to {self.max_batch} messages.",
+                    "messages",
+                )
             else:
                 parsed_messages = self._parse_messages(raw_messages, problems)
         if problems:
@@ -843,39 +851,65 @@ class Sandbox(FaultInjection):
         for index, item in enumerate(raw_messages):
             where = f"messages[{index}]"
             if not isinstance(item, dict):
-                problems.append(_Problem(422, "INVALID_REQUEST", "A message must be an object.",
-                                         where))
+                problems.append(
+                    _Problem(422, "INVALID_REQUEST", "A message must be an object.", where)
+                )
                 continue
-            for key in sorted(set(item) - _MESSAGE_KEYS)[:_MAX_ERRORS]:
-                problems.append(_Problem(422, "INVALID_REQUEST", "Unknown property.",
-                                         f"{where}.{key[:100]}"))
+            problems.extend(
+                _Problem(422, "INVALID_REQUEST", "Unknown property.", f"{where}.{key[:100]}")
+                for key in sorted(set(item) - _MESSAGE_KEYS)[:_MAX_ERRORS]
+            )
             content = item.get("content")
             destination = item.get("destination")
             for name, found in (("content", content), ("destination", destination)):
                 if name not in item:
-                    problems.append(_Problem(422, "INVALID_REQUEST",
-                                             "Required property is missing.", f"{where}.{name}"))
+                    problems.append(
+                        _Problem(
+                            422,
+                            "INVALID_REQUEST",
+                            "Required property is missing.",
+                            f"{where}.{name}",
+                        )
+                    )
                 elif not isinstance(found, str):
-                    problems.append(_Problem(422, "INVALID_REQUEST", f"{name} must be a string.",
-                                             f"{where}.{name}"))
+                    problems.append(
+                        _Problem(
+                            422, "INVALID_REQUEST", f"{name} must be a string.", f"{where}.{name}"
+                        )
+                    )
             if not isinstance(content, str) or not isinstance(destination, str):
                 continue
             bad = False
             if not 1 <= len(content) <= MAX_CONTENT_CHARS:
-                problems.append(_Problem(400, "INVALID_CONTENT",
-                                         "content must be 1 to 1600 characters.",
-                                         f"{where}.content"))
+                problems.append(
+                    _Problem(
+                        400,
+                        "INVALID_CONTENT",
+                        "content must be 1 to 1600 characters.",
+                        f"{where}.content",
+                    )
+                )
                 bad = True
             if _DESTINATION.fullmatch(destination) is None:
-                problems.append(_Problem(400, "INVALID_DESTINATION",
-                                         "Destination must be 8 to 15 digits.",
-                                         f"{where}.destination"))
+                problems.append(
+                    _Problem(
+                        400,
+                        "INVALID_DESTINATION",
+                        "Destination must be 8 to 15 digits.",
+                        f"{where}.destination",
+                    )
+                )
                 bad = True
             if bad or problems:
                 continue
             parsed.append(
-                _ParsedMessage(destination, content, segments(content).parts,
-                               self._network_of(destination), fingerprint(destination, content))
+                _ParsedMessage(
+                    destination,
+                    content,
+                    segments(content).parts,
+                    self._network_of(destination),
+                    fingerprint(destination, content),
+                )
             )
         return parsed
 
@@ -887,7 +921,9 @@ class Sandbox(FaultInjection):
         return OTHER_NETWORK
 
     @staticmethod
-    def _price_table(price: float | Mapping[str, float]) -> tuple[Decimal | None, dict[str, Decimal]]:
+    def _price_table(
+        price: float | Mapping[str, float],
+    ) -> tuple[Decimal | None, dict[str, Decimal]]:
         """``(flat price or None, per-network prices)``. Raises ``ValueError`` if one is < 0."""
         if isinstance(price, Mapping):
             flat, table = None, {network: Decimal(str(p)) for network, p in price.items()}
@@ -905,18 +941,20 @@ class Sandbox(FaultInjection):
     def _bill(self, send: _ParsedSend) -> SandboxReply:
         now = self.clock()
         scheduled_for: datetime | None = None
-        if send.start is not None and send.start > datetime.fromtimestamp(now, timezone.utc):
+        if send.start is not None and send.start > datetime.fromtimestamp(now, UTC):
             scheduled_for = send.start
         with self._lock:
             skipped: list[dict[str, str]] = []
             accepted: list[_ParsedMessage] = []
             for index, message in enumerate(send.messages):
                 if send.check_opt_outs and message.destination in self._opt_outs:
-                    skipped.append({
-                        "code": "OPTED_OUT",
-                        "message": "The recipient opted out; the message was not sent.",
-                        "field": f"messages[{index}].destination",
-                    })
+                    skipped.append(
+                        {
+                            "code": "OPTED_OUT",
+                            "message": "The recipient opted out; the message was not sent.",
+                            "field": f"messages[{index}].destination",
+                        }
+                    )
                 else:
                     accepted.append(message)
             parts_by_network: dict[str, int] = {}
@@ -944,13 +982,28 @@ class Sandbox(FaultInjection):
             self._fingerprints.extend(m.fingerprint for m in accepted)
             if self.record_messages:
                 self._messages.extend(
-                    SentMessage(event_id, m.destination, m.content, m.parts, m.network,
-                                send.campaign, scheduled_for)
+                    SentMessage(
+                        event_id,
+                        m.destination,
+                        m.content,
+                        m.parts,
+                        m.network,
+                        send.campaign,
+                        scheduled_for,
+                    )
                     for m in accepted
                 )
             self._events.append(
-                SendEvent(event_id, now, send.campaign, len(accepted), parts, float(total),
-                          len(skipped), scheduled_for)
+                SendEvent(
+                    event_id,
+                    now,
+                    send.campaign,
+                    len(accepted),
+                    parts,
+                    float(total),
+                    len(skipped),
+                    scheduled_for,
+                )
             )
             remaining = float(self._balance)
         payload = {

@@ -10,6 +10,7 @@ ordinary answers with those bodies.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import http
 import logging
@@ -136,7 +137,12 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:  # the client went away (e.g. its read timeout fired during a delay)
             self.close_connection = True
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_TRACE = _serve
+    def __getattr__(self, name: str) -> Any:
+        # http.server dispatches on do_<METHOD>: every method reaches the sandbox, which
+        # answers 405 for a known path (404 for an unknown one), never 501.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
 
 def _error(status: int, message: str) -> SandboxReply:
@@ -175,10 +181,8 @@ class _HTTPServer(ThreadingHTTPServer):
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class SandboxServer:
@@ -219,8 +223,10 @@ class SandboxServer:
             raise RuntimeError("the sandbox server is already started")
         httpd = _HTTPServer((self.host, self._requested_port), self.sandbox)
         thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-            name=f"smsflow-sandbox:{httpd.server_port}", daemon=True,
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"smsflow-sandbox:{httpd.server_port}",
+            daemon=True,
         )
         self._httpd, self._thread = httpd, thread
         thread.start()
@@ -288,10 +294,8 @@ def serve(
         print(f"  client secret: {sandbox.client_secret}", file=stream)
         print(f"  balance:       {sandbox.balance}", file=stream)
         print("Press Ctrl-C to stop.", file=stream, flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stop_event.wait()
-        except KeyboardInterrupt:
-            pass
     print("SMSFlow sandbox stopped.", file=stream, flush=True)
 
 

@@ -61,8 +61,9 @@ def _read_timeout(request: httpx.Request) -> float | None:
 
 
 def _handle(sandbox: Sandbox, request: httpx.Request, body: bytes) -> SandboxReply:
-    return sandbox.handle(request.method, request.url.raw_path.decode("ascii"), request.headers,
-                          body)
+    return sandbox.handle(
+        request.method, request.url.raw_path.decode("ascii"), request.headers, body
+    )
 
 
 def _response(request: httpx.Request, reply: SandboxReply) -> httpx.Response:

@@ -1,0 +1,71 @@
+"""schemathesis property tests: the sandbox, run in-process as a WSGI app, against the spec.
+
+Every operation gets ``SMSFLOW_SCHEMATHESIS_EXAMPLES`` generated cases (default 25) per phase,
+valid and invalid, with valid credentials (Basic for the token call, a fresh bearer token for the
+others) supplied as explicit headers so schemathesis also probes missing and invalid auth.
+All of schemathesis' default checks run; besides them, every answer is validated by openapi-core
+(tests/contract/observer.py). Run the long version with::
+
+    SMSFLOW_SCHEMATHESIS_EXAMPLES=200 pytest tests/contract/test_schemathesis.py
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from typing import Any
+
+import schemathesis
+import yaml
+from hypothesis import HealthCheck, settings
+
+from smsflow.testing import Sandbox, wsgi_app
+
+from .observer import ContractObserver
+from .openapi_adapter import SPEC_PATH
+
+MAX_EXAMPLES = int(os.environ.get("SMSFLOW_SCHEMATHESIS_EXAMPLES", "25"))
+
+# One sandbox for the module: it outlives the per-test autouse observer, so it gets its own
+# (responses only: schemathesis sends invalid requests on purpose).
+OBSERVER = ContractObserver(check_requests=False)
+SANDBOX = Sandbox(balance=1e12, record_messages=False, max_records=1000, observer=OBSERVER)
+BASIC = "Basic " + base64.b64encode(
+    f"{SANDBOX.client_id}:{SANDBOX.client_secret}".encode()
+).decode()
+
+DESTINATION_PATTERN = "^[0-9]{8,15}$"
+
+
+def _spec_with_documented_rules() -> dict[str, Any]:
+    """The spec, plus the one rule it states only in prose, so generation can follow it.
+
+    The send operation's description says "Decision: a destination that is not 8 to 15 digits
+    is refused with 400 INVALID_DESTINATION", but ``Message.destination`` only says 1 to 64
+    characters; schemathesis would call the sandbox's 400 a rejection of valid data. Until the
+    spec carries the rule as a ``pattern``, add it here (a no-op once it does).
+    """
+    document: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    destination = document["components"]["schemas"]["Message"]["properties"]["destination"]
+    destination.setdefault("pattern", DESTINATION_PATTERN)
+    return document
+
+
+schema = schemathesis.openapi.from_dict(_spec_with_documented_rules())
+schema.app = wsgi_app(SANDBOX)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=os.environ.get("SMSFLOW_SCHEMATHESIS_RANDOM") is None,
+)
+def test_sandbox_follows_the_spec(case: schemathesis.Case) -> None:
+    if case.operation.path == "/api/integration/authentication":
+        auth = BASIC
+    else:
+        auth = f"Bearer {SANDBOX.issue_token()}"
+    case.call_and_validate(headers={"Authorization": auth})
+    assert not OBSERVER.violations, "\n\n".join(OBSERVER.violations)

@@ -1,0 +1,1 @@
+"""Tests of smsflow.testing, the local SMSFlow sandbox."""

@@ -17,7 +17,9 @@ The sandbox lives in :mod:`smsflow.testing` (imported on demand).
 
 from __future__ import annotations
 
+from ._bulk import AsyncBulkRun, BulkProgress, BulkRun, MessageOutcome
 from ._client import AsyncSmsFlowClient, SmsFlowClient
+from ._destinations import destination_problem, normalize_destination
 from ._errors import (
     SmsFlowAuthenticationError,
     SmsFlowDeliveryUnknownError,
@@ -30,7 +32,6 @@ from ._errors import (
     SmsFlowUnexpectedResponseError,
     SmsFlowValidationError,
 )
-from ._destinations import destination_problem, normalize_destination
 from ._results import AuthToken, Balance, CostBreakdown, ErrorDetail, SendResponse, SendResult
 from ._sms import SmsSegments, segments
 from ._tokens import FileTokenStore, MemoryTokenStore, Token, TokenStore
@@ -39,14 +40,18 @@ from ._validate import Message
 __version__ = "1.0.0"
 
 __all__ = [
+    "AsyncBulkRun",
     "AsyncSmsFlowClient",
     "AuthToken",
     "Balance",
+    "BulkProgress",
+    "BulkRun",
     "CostBreakdown",
     "ErrorDetail",
     "FileTokenStore",
     "MemoryTokenStore",
     "Message",
+    "MessageOutcome",
     "SendResponse",
     "SendResult",
     "SmsFlowAuthenticationError",

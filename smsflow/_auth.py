@@ -13,6 +13,10 @@
   and becomes :class:`~smsflow.SmsFlowAuthenticationError`.
 * The client id and secret go only to the token endpoint (HTTP Basic); errors from it never
   keep its body (it could hold a token).
+* A token answer read inside a call is bounded like every other answer: more than
+  ``max_response_bytes`` raises :class:`~smsflow.SmsFlowUnexpectedResponseError` (code
+  ``RESPONSE_TOO_LARGE``), and one still arriving after the token timeout's ``read`` seconds
+  raises ``httpx.ReadTimeout`` (a trickling server cannot hold a call for ever).
 
 The decisions live in :class:`TokenCache`; the two flows below only drive them with a
 thread lock (sync) or an asyncio lock (async). Cancelling an async call releases the lock.
@@ -39,6 +43,59 @@ __all__ = ["SmsFlowAuth", "TokenCache"]
 
 TOKEN_PATH: Final[str] = get_token._get_kwargs()["url"]
 RENEWAL_RETRY_S: Final = 30.0  # after a failed renewal, keep the old token this long (s)
+
+
+class _TokenAnswer:
+    """Reads one token answer in chunks within ``max_response_bytes`` and the token timeout."""
+
+    __slots__ = ("_chunks", "_deadline", "_limit", "_response", "_size")
+
+    def __init__(self, config: ClientConfig, response: httpx.Response, started: float) -> None:
+        read = config.token_timeout.read
+        self._deadline = None if read is None else started + read
+        self._limit = config.max_response_bytes
+        self._response = response
+        self._size = 0
+        self._chunks: list[bytes] = []
+
+    def add(self, chunk: bytes) -> None:
+        """Take the next chunk. Raises RESPONSE_TOO_LARGE or ``httpx.ReadTimeout``."""
+        self._size += len(chunk)
+        if self._size > self._limit:
+            error = SmsFlowUnexpectedResponseError(
+                f"the token endpoint's answer is larger than max_response_bytes "
+                f"({self._limit} bytes); refused",
+                code="RESPONSE_TOO_LARGE",
+                retryable=False,
+                request=self._response.request,
+            )
+            raise _mark_before_request(error)
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise httpx.ReadTimeout(
+                "the token endpoint's answer took longer than the token timeout",
+                request=self._response.request,
+            )
+        self._chunks.append(chunk)
+
+    def done(self) -> None:
+        """Keep the body on the response (as ``response.read()`` would)."""
+        self._response._content = b"".join(self._chunks)
+
+
+def _read_token_answer(config: ClientConfig, response: httpx.Response, started: float) -> None:
+    body = _TokenAnswer(config, response, started)
+    for chunk in response.iter_bytes():
+        body.add(chunk)
+    body.done()
+
+
+async def _aread_token_answer(
+    config: ClientConfig, response: httpx.Response, started: float
+) -> None:
+    body = _TokenAnswer(config, response, started)
+    async for chunk in response.aiter_bytes():
+        body.add(chunk)
+    body.done()
 
 
 def _mark_before_request(error: SmsFlowError) -> SmsFlowError:
@@ -74,6 +131,11 @@ class TokenCache:
         basic = f"{config.client_id}:{config.client_secret}".encode()
         self._basic_header = "Basic " + base64.b64encode(basic).decode("ascii")
 
+    @property
+    def config(self) -> ClientConfig:
+        """The client's settings (credentials, limits, token timeout)."""
+        return self._config
+
     def __repr__(self) -> str:
         state = "empty" if self._token is None else "holding a token"
         return f"TokenCache(client_id={self._config.client_id!r}, {state})"
@@ -84,6 +146,10 @@ class TokenCache:
         if self._async_lock is None:
             self._async_lock = asyncio.Lock()
         return self._async_lock
+
+    def clock(self) -> float:
+        """The current time (seconds since the epoch) by this cache's injected clock."""
+        return self._clock()
 
     def fresh(self) -> Token | None:
         """A token that needs no renewal yet, or ``None``. Reads the store on a miss."""
@@ -216,12 +282,13 @@ class SmsFlowAuth(httpx.Auth):
                 token = cache.fresh()
                 if token is None:
                     stale = cache.still_valid()
+                    started = time.monotonic()
                     try:
                         response = yield cache.token_request()
                     except GeneratorExit:  # no answer (network error, cancelled): keep stale
                         cache.renewal_failed(stale)
                         raise
-                    response.read()
+                    _read_token_answer(cache.config, response, started)
                     token = cache.accept(response, stale)
                     fetched = token is not stale
         request.headers["Authorization"] = "Bearer " + token.value
@@ -232,8 +299,9 @@ class SmsFlowAuth(httpx.Auth):
             current = cache.fresh()
             if current is None or current == token:
                 cache.drop(token)
+                started = time.monotonic()
                 token_response = yield cache.token_request()
-                token_response.read()
+                _read_token_answer(cache.config, token_response, started)
                 current = cache.accept(token_response, None)
         request.headers["Authorization"] = "Bearer " + current.value
         yield request
@@ -249,12 +317,13 @@ class SmsFlowAuth(httpx.Auth):
                 token = cache.fresh()
                 if token is None:
                     stale = cache.still_valid()
+                    started = time.monotonic()
                     try:
                         response = yield cache.token_request()
                     except GeneratorExit:  # no answer (network error, cancelled): keep stale
                         cache.renewal_failed(stale)
                         raise
-                    await response.aread()
+                    await _aread_token_answer(cache.config, response, started)
                     token = cache.accept(response, stale)
                     fetched = token is not stale
         request.headers["Authorization"] = "Bearer " + token.value
@@ -265,8 +334,9 @@ class SmsFlowAuth(httpx.Auth):
             current = cache.fresh()
             if current is None or current == token:
                 cache.drop(token)
+                started = time.monotonic()
                 token_response = yield cache.token_request()
-                await token_response.aread()
+                await _aread_token_answer(cache.config, token_response, started)
                 current = cache.accept(token_response, None)
         request.headers["Authorization"] = "Bearer " + current.value
         yield request

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+SANDBOX_BALANCE = 1_000_000.0  # credits of the in-process sandbox behind --sandbox
 
 
 class _UsageError(Exception):
@@ -120,7 +121,8 @@ def _client(args: argparse.Namespace) -> SmsFlowClient:
     if args.sandbox:
         from .testing import Sandbox
 
-        return Sandbox().client(timeout=args.timeout)
+        # A generous balance, so a demo CSV of many thousand rows goes through.
+        return Sandbox(balance=SANDBOX_BALANCE).client(timeout=args.timeout)
     options: dict[str, Any] = {}
     if not args.no_token_cache:
         from ._tokens import FileTokenStore
@@ -164,10 +166,13 @@ def _cmd_send(args: argparse.Namespace, out: TextIO) -> int:
     if args.csv:
         if args.to or args.message:
             raise _UsageError("use either --csv or --to/--message, not both")
-        from ._cli_csv import send_csv
+        from ._cli_csv import CsvUsageError, send_csv
 
         with _client(args) as client:
-            return send_csv(client, args, out)
+            try:
+                return send_csv(client, args, out)
+            except CsvUsageError as exc:
+                raise _UsageError(str(exc)) from None
     if not args.to or args.message is None:
         raise _UsageError("send needs --to and --message (or --csv FILE)")
     if args.template:

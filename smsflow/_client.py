@@ -7,16 +7,40 @@ a request and how they sleep. Each owns one pooled ``httpx`` client (or uses you
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Sized,
+)
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 import httpx
 
 from ._auth import SmsFlowAuth, TokenCache
+from ._bulk import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_RETRIES,
+    AsyncBulkRun,
+    Batch,
+    BatchResult,
+    BulkEngine,
+    BulkProgress,
+    BulkRun,
+    BulkSettings,
+    FlowAnswer,
+    MessageOutcome,
+)
 from ._config import DEFAULT_LIMITS, DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes, resolve_config
 from ._core import Core, Operation, Outcome, Step
 from ._errors import SmsFlowError, SmsFlowUnexpectedResponseError, SmsFlowValidationError
@@ -24,7 +48,7 @@ from ._logging import configure_from_env
 from ._results import AuthToken, Balance, SendResult
 from ._retry import DEFAULT_MAX_RETRY_AFTER, RetryPolicy
 from ._tokens import TokenStore
-from ._validate import MessageLike
+from ._validate import MessageLike, invalid
 
 __all__ = ["AsyncSmsFlowClient", "SmsFlowClient"]
 
@@ -41,27 +65,58 @@ def _too_large(op: Operation[Any], limit: int) -> SmsFlowUnexpectedResponseError
     )
 
 
+def answer_deadline(op: Operation[Any]) -> float | None:
+    """The ``time.monotonic()`` by which the whole answer to ``op`` must have arrived.
+
+    httpx's read timeout bounds each wait for bytes, so a server trickling one byte at a time
+    could hold a call for ever; this bounds the whole answer by the same number of seconds,
+    counted from the start of the attempt. ``None`` when the read timeout is ``None``.
+    """
+    read = op.timeout.read
+    return None if read is None else time.monotonic() + read
+
+
 class _CappedBody:
-    """The size decisions of reading one answer, shared by both clients' ``_send_once``.
+    """The size and time decisions of reading one answer, shared by both clients' ``_send_once``.
 
     Refuses (raising :class:`~smsflow.SmsFlowUnexpectedResponseError`, code
     ``RESPONSE_TOO_LARGE``) an answer whose declared ``Content-Length`` or whose running size
-    exceeds ``limit`` bytes, before it is held in memory. The front doors only iterate chunks.
+    exceeds ``limit`` bytes, before it is held in memory. Raises ``httpx.ReadTimeout`` (which
+    the core maps like any read timeout) when the answer is still arriving at ``deadline``
+    (see :func:`answer_deadline`). The front doors only iterate chunks.
     """
 
-    __slots__ = ("_chunks", "_limit", "_op", "_size")
+    __slots__ = ("_chunks", "_deadline", "_limit", "_op", "_request", "_size")
 
-    def __init__(self, op: Operation[Any], limit: int, response: httpx.Response) -> None:
+    def __init__(
+        self,
+        op: Operation[Any],
+        limit: int,
+        response: httpx.Response,
+        deadline: float | None = None,
+    ) -> None:
         self._op = op
         self._limit = limit
         self._size = 0
         self._chunks: list[bytes] = []
+        self._deadline = deadline
+        self._request = response.request
         declared = response.headers.get("Content-Length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise _too_large(op, limit)
+        self._check_time()
+
+    def _check_time(self) -> None:
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise httpx.ReadTimeout(
+                f"the answer took longer than the timeout ({self._op.timeout.read} s)",
+                request=self._request,
+            )
 
     def add(self, chunk: bytes) -> None:
-        """Take the next decoded chunk. Raises ``RESPONSE_TOO_LARGE`` past the limit."""
+        """Take the next decoded chunk. Raises ``RESPONSE_TOO_LARGE`` past the limit, and
+        ``httpx.ReadTimeout`` past the deadline."""
+        self._check_time()
         self._size += len(chunk)
         if self._size > self._limit:
             raise _too_large(self._op, self._limit)
@@ -70,6 +125,21 @@ class _CappedBody:
     def content(self) -> bytes:
         """The whole body read so far."""
         return b"".join(self._chunks)
+
+
+_END: Any = object()  # the end of a bulk run's input
+
+
+async def _async_source(
+    messages: Iterable[MessageLike] | AsyncIterable[MessageLike],
+) -> AsyncGenerator[Any, None]:
+    """The messages of an async ``send_bulk`` as one async iterator (sync or async input)."""
+    if isinstance(messages, AsyncIterable):
+        async for item in messages:
+            yield item
+    else:
+        for item in messages:
+            yield item
 
 
 class _BaseClient(Generic[H]):
@@ -175,13 +245,40 @@ class _BaseClient(Generic[H]):
         messages: Iterable[MessageLike],
         start_delivery_utc: Any,
         check_opt_outs: Any,
+        normalize_destinations: bool = False,
     ) -> bytes:
         return self._core.send_body(
             campaign_name=campaign_name,
             messages=messages,
             start_delivery_utc=start_delivery_utc,
             check_opt_outs=check_opt_outs,
+            normalize_destinations=normalize_destinations,
         )
+
+    def _bulk_engine(
+        self,
+        messages: Any,
+        on_progress: Callable[[BulkProgress], None] | None,
+        clock: Callable[[], float],
+        **options: Any,
+    ) -> BulkEngine:
+        """Check ``send_bulk``'s arguments (raising at once) and set up its engine."""
+        if isinstance(messages, str | bytes | dict) or not isinstance(
+            messages, Iterable | AsyncIterable
+        ):
+            raise invalid(
+                "messages must be an iterable (list, generator, cursor, CSV reader...) of "
+                f"message dicts or smsflow.Message objects, not {type(messages).__name__}",
+                "INVALID_MESSAGE",
+                "messages",
+            )
+        if on_progress is not None and not callable(on_progress):
+            raise invalid(
+                "on_progress must be a callable or None", "INVALID_REQUEST", "on_progress"
+            )
+        settings = BulkSettings.build(**options)
+        total = len(messages) if isinstance(messages, Sized) else None
+        return BulkEngine(self._core, settings, clock=clock, on_progress=on_progress, total=total)
 
     def __del__(self) -> None:
         if getattr(self, "_owns_http", False) and not getattr(self, "_closed", True):
@@ -253,6 +350,7 @@ class SmsFlowClient(_BaseClient[httpx.Client]):
         )
 
     def _send_once(self, op: Operation[Any]) -> httpx.Response:
+        deadline = answer_deadline(op)
         request = self._http.build_request(
             op.method, op.url, headers=op.headers, content=op.content, timeout=op.timeout
         )
@@ -263,7 +361,7 @@ class SmsFlowClient(_BaseClient[httpx.Client]):
             stream=True,
         )
         try:
-            body = _CappedBody(op, self._config.max_response_bytes, response)
+            body = _CappedBody(op, self._config.max_response_bytes, response, deadline)
             for chunk in response.iter_bytes():
                 body.add(chunk)
             response._content = body.content()
@@ -271,9 +369,9 @@ class SmsFlowClient(_BaseClient[httpx.Client]):
             response.close()
         return response
 
-    def _execute(self, op: Operation[T]) -> T:
+    def _execute(self, op: Operation[T], policy: RetryPolicy | None = None) -> T:
         self._check_open()
-        flow = self._core.run(op)
+        flow = self._core.run(op, policy)
         step: Step = next(flow)
         while True:
             outcome: Outcome = None
@@ -311,6 +409,7 @@ class SmsFlowClient(_BaseClient[httpx.Client]):
         retry: bool = False,
         *,
         timeout: TimeoutTypes = None,
+        normalize_destinations: bool = False,
     ) -> SendResult:
         """Send (or schedule) one request of 1 to 1000 messages as one event.
 
@@ -326,6 +425,9 @@ class SmsFlowClient(_BaseClient[httpx.Client]):
                 the send was not processed (refused connection, 408, 429) are retried anyway;
                 failures after which it may have been accepted never are.
             timeout: Seconds for this call instead of the client's ``timeout``.
+            normalize_destinations: Normalise each destination first with
+                :func:`~smsflow.normalize_destination` (``"082 123 4567"`` becomes
+                ``"27821234567"``; default country ZA). Off by default: sent as given.
 
         Returns:
             :class:`~smsflow.SendResult`: ``result.event_id``, or
@@ -337,7 +439,9 @@ class SmsFlowClient(_BaseClient[httpx.Client]):
             SmsFlowDeliveryUnknownError: the answer was lost; the SMS may have been sent.
             SmsFlowError: any other failure (see the README's errors table).
         """
-        body = self._send_body(campaign_name, messages, start_delivery_utc, check_opt_outs)
+        body = self._send_body(
+            campaign_name, messages, start_delivery_utc, check_opt_outs, normalize_destinations
+        )
         return self._execute(self._core.send_op(body, retry=retry, timeout=timeout))
 
     def get_balance(self, *, timeout: TimeoutTypes = None) -> Balance:
@@ -347,6 +451,154 @@ class SmsFlowClient(_BaseClient[httpx.Client]):
             SmsFlowError: see the README's errors table (retried when ``retry_retries > 0``).
         """
         return self._execute(self._core.balance_op(timeout))
+
+    def send_bulk(
+        self,
+        campaign_name: str,
+        messages: Iterable[MessageLike],
+        *,
+        start_delivery_utc: Any = None,
+        check_opt_outs: bool = True,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        max_parts: int | None = None,
+        normalize_destinations: bool = True,
+        default_country: str = "ZA",
+        messages_per_second: float | None = None,
+        retries: int = DEFAULT_RETRIES,
+        retry: bool = False,
+        journal: str | os.PathLike[str] | None = None,
+        resend_unknown: bool = False,
+        on_progress: Callable[[BulkProgress], None] | None = None,
+        total: int | None = None,
+        timeout: TimeoutTypes = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> BulkRun:
+        """Send any number of messages in batches, concurrently; one outcome per message.
+
+        Nothing is sent until you iterate the result. Each input message is validated first
+        (an invalid one gets a ``rejected`` outcome and is never sent); valid ones are sent in
+        requests of ``batch_size``, at most ``concurrency`` at a time. Memory stays bounded
+        whatever the input size: the input is read as batches are needed.
+
+        Args:
+            campaign_name: A label for every batch, 1-255 characters.
+            messages: Any iterable of ``{"destination": ..., "content": ...}`` dicts or
+                :class:`~smsflow.Message` objects: a list, a generator, a database cursor,
+                a ``csv.DictReader`` (whose rows have exactly those two columns). Read once.
+            start_delivery_utc: ``None`` to send now, or when to deliver (see ``send_sms``).
+            check_opt_outs: Skip recipients who opted out (their outcome lists ``OPTED_OUT``
+                in ``problems``).
+            batch_size: Messages per request, 1-1000 (default 500).
+            concurrency: Requests in flight at once, 1-100 (default 4; threads).
+            max_parts: Reject a message whose content takes more SMS parts than this
+                (``None``: no limit beyond the 1600-character cap).
+            normalize_destinations: Normalise destinations with
+                :func:`~smsflow.normalize_destination` (and reject those that cannot be a
+                mobile number). ``False`` sends them as given.
+            default_country: The country of national numbers such as ``082 123 4567``.
+            messages_per_second: A ceiling on the send rate (messages, not requests), or
+                ``None``.
+            retries: Retries per batch of failures that prove it was not processed (429 with
+                its ``Retry-After``, 408, a refused connection, a failed token fetch). A 429
+                pauses every batch of the run, not just one. Default 5.
+            retry: Also retry 5xx answers other than 502/504 (as ``send_sms(retry=True)``).
+                Off: a 5xx refuses its batch (a resumed run sends it again).
+            journal: A file recording each batch before and after it is sent. Run again with
+                the same input and journal to resume a run that was killed: batches recorded
+                as sent are skipped (``already_sent``), nothing confirmed is sent twice.
+            resend_unknown: On resume, send again the batches whose outcome is unknown (the
+                earlier run was killed mid-request, or lost the answer). Off: they are
+                reported ``unknown`` and skipped; check the SMSFlow portal first.
+            on_progress: Called with a :class:`~smsflow.BulkProgress` after each batch and
+                at the end, in the iterating thread.
+            total: The number of input messages, for ``BulkProgress.eta`` when ``messages``
+                has no ``len()``.
+            timeout: Seconds per request instead of the client's ``timeout``.
+            clock: Monotonic seconds for the rate gate and progress (injectable for tests;
+                waits use the client's ``sleep``).
+
+        Returns:
+            A :class:`~smsflow.BulkRun`: iterate it for one :class:`~smsflow.MessageOutcome`
+            per input message (``sent``, ``already_sent``, ``rejected``, ``refused``,
+            ``not_sent`` or ``unknown``), in the order batches finish; ``run.progress`` has
+            the counts. Use it in a ``with`` block, or ``close()`` it, if you may stop early.
+
+        Raises:
+            SmsFlowValidationError: an invalid argument (at once), or, when iteration starts,
+                a journal from another run (``JOURNAL_MISMATCH``, also raised when a batch's
+                messages differ from what the journal recorded), unreadable
+                (``JOURNAL_CORRUPT``) or in use (``JOURNAL_LOCKED``).
+            OSError: the journal cannot be written.
+
+        Insufficient balance, refused credentials or a closed client stop the run early:
+        batches in flight finish, every message not sent gets ``not_sent`` with the code.
+        """
+        engine = self._bulk_engine(
+            messages,
+            on_progress,
+            clock,
+            campaign_name=campaign_name,
+            start_delivery_utc=start_delivery_utc,
+            check_opt_outs=check_opt_outs,
+            batch_size=batch_size,
+            concurrency=concurrency,
+            max_parts=max_parts,
+            normalize_destinations=normalize_destinations,
+            default_country=default_country,
+            messages_per_second=messages_per_second,
+            retries=retries,
+            retry=retry,
+            journal=journal,
+            resend_unknown=resend_unknown,
+            total=total,
+            timeout=timeout,
+        )
+        return BulkRun(self._bulk_outcomes(engine, messages), engine)
+
+    def _bulk_outcomes(
+        self, engine: BulkEngine, messages: Iterable[MessageLike]
+    ) -> Generator[MessageOutcome, None, None]:
+        source = iter(messages)
+        engine.start()
+        running: dict[Future[BatchResult], Batch] = {}
+        pool = ThreadPoolExecutor(engine.concurrency, thread_name_prefix="smsflow-bulk")
+        try:
+            more = True
+            while more or running:
+                while more and len(running) < engine.capacity:
+                    item = next(source, _END)
+                    more = item is not _END
+                    outcomes, batch = engine.feed(item) if more else engine.end()
+                    yield from outcomes
+                    if batch is not None:
+                        running[pool.submit(self._send_batch, engine, batch)] = batch
+                if running:
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        yield from engine.finish(running.pop(future), future.result())
+            engine.done()
+        finally:
+            engine.stop("CANCELLED", "the run was closed before it finished")
+            pool.shutdown(wait=True, cancel_futures=True)
+            engine.close()
+
+    def _send_batch(self, engine: BulkEngine, batch: Batch) -> BatchResult:
+        flow = engine.batch_flow(batch)
+        answer: FlowAnswer = None
+        while True:
+            try:
+                step = flow.send(answer)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            answer = None
+            if isinstance(step, float):
+                self._sleep(step)
+            else:
+                try:
+                    answer = self._execute(step, engine.attempt_policy)
+                except SmsFlowError as error:
+                    answer = error
 
     def close(self) -> None:
         """Release the connections (of the httpx client we created; yours stays open)."""
@@ -407,6 +659,7 @@ class AsyncSmsFlowClient(_BaseClient[httpx.AsyncClient]):
         )
 
     async def _send_once(self, op: Operation[Any]) -> httpx.Response:
+        deadline = answer_deadline(op)
         request = self._http.build_request(
             op.method, op.url, headers=op.headers, content=op.content, timeout=op.timeout
         )
@@ -417,7 +670,7 @@ class AsyncSmsFlowClient(_BaseClient[httpx.AsyncClient]):
             stream=True,
         )
         try:
-            body = _CappedBody(op, self._config.max_response_bytes, response)
+            body = _CappedBody(op, self._config.max_response_bytes, response, deadline)
             async for chunk in response.aiter_bytes():
                 body.add(chunk)
             response._content = body.content()
@@ -425,9 +678,9 @@ class AsyncSmsFlowClient(_BaseClient[httpx.AsyncClient]):
             await response.aclose()
         return response
 
-    async def _execute(self, op: Operation[T]) -> T:
+    async def _execute(self, op: Operation[T], policy: RetryPolicy | None = None) -> T:
         self._check_open()
-        flow = self._core.run(op)
+        flow = self._core.run(op, policy)
         step: Step = next(flow)
         while True:
             outcome: Outcome = None
@@ -457,14 +710,120 @@ class AsyncSmsFlowClient(_BaseClient[httpx.AsyncClient]):
         retry: bool = False,
         *,
         timeout: TimeoutTypes = None,
+        normalize_destinations: bool = False,
     ) -> SendResult:
         """Send (or schedule) 1-1000 messages as one event. See :meth:`SmsFlowClient.send_sms`."""
-        body = self._send_body(campaign_name, messages, start_delivery_utc, check_opt_outs)
+        body = self._send_body(
+            campaign_name, messages, start_delivery_utc, check_opt_outs, normalize_destinations
+        )
         return await self._execute(self._core.send_op(body, retry=retry, timeout=timeout))
 
     async def get_balance(self, *, timeout: TimeoutTypes = None) -> Balance:
         """The account's credit balance. See :meth:`SmsFlowClient.get_balance`."""
         return await self._execute(self._core.balance_op(timeout))
+
+    def send_bulk(
+        self,
+        campaign_name: str,
+        messages: Iterable[MessageLike] | AsyncIterable[MessageLike],
+        *,
+        start_delivery_utc: Any = None,
+        check_opt_outs: bool = True,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        max_parts: int | None = None,
+        normalize_destinations: bool = True,
+        default_country: str = "ZA",
+        messages_per_second: float | None = None,
+        retries: int = DEFAULT_RETRIES,
+        retry: bool = False,
+        journal: str | os.PathLike[str] | None = None,
+        resend_unknown: bool = False,
+        on_progress: Callable[[BulkProgress], None] | None = None,
+        total: int | None = None,
+        timeout: TimeoutTypes = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> AsyncBulkRun:
+        """Send any number of messages in batches: ``async for outcome in client.send_bulk(...)``.
+
+        The same arguments and outcomes as :meth:`SmsFlowClient.send_bulk` (not awaited: it
+        returns an :class:`~smsflow.AsyncBulkRun` at once). ``messages`` may also be an async
+        iterable (an async database cursor); ``concurrency`` counts tasks. Journal writes are
+        synchronous (one small ``fsync``'d line per batch event). Close it with
+        ``await run.aclose()`` or ``async with`` if you may stop early.
+        """
+        engine = self._bulk_engine(
+            messages,
+            on_progress,
+            clock,
+            campaign_name=campaign_name,
+            start_delivery_utc=start_delivery_utc,
+            check_opt_outs=check_opt_outs,
+            batch_size=batch_size,
+            concurrency=concurrency,
+            max_parts=max_parts,
+            normalize_destinations=normalize_destinations,
+            default_country=default_country,
+            messages_per_second=messages_per_second,
+            retries=retries,
+            retry=retry,
+            journal=journal,
+            resend_unknown=resend_unknown,
+            total=total,
+            timeout=timeout,
+        )
+        return AsyncBulkRun(self._bulk_outcomes(engine, messages), engine)
+
+    async def _bulk_outcomes(
+        self, engine: BulkEngine, messages: Iterable[MessageLike] | AsyncIterable[MessageLike]
+    ) -> AsyncGenerator[MessageOutcome, None]:
+        source = _async_source(messages)
+        engine.start()
+        running: dict[asyncio.Task[BatchResult], Batch] = {}
+        try:
+            more = True
+            while more or running:
+                while more and len(running) < engine.capacity:
+                    item = await anext(source, _END)
+                    more = item is not _END
+                    outcomes, batch = engine.feed(item) if more else engine.end()
+                    for outcome in outcomes:
+                        yield outcome
+                    if batch is not None:
+                        running[asyncio.create_task(self._send_batch(engine, batch))] = batch
+                if running:
+                    finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                    for task in finished:
+                        for outcome in engine.finish(running.pop(task), task.result()):
+                            yield outcome
+            engine.done()
+        finally:
+            engine.stop("CANCELLED", "the run was closed before it finished")
+            try:
+                if running:
+                    await asyncio.wait(running)
+            finally:
+                for task in running:
+                    task.cancel()
+                await source.aclose()
+                engine.close()
+
+    async def _send_batch(self, engine: BulkEngine, batch: Batch) -> BatchResult:
+        flow = engine.batch_flow(batch)
+        answer: FlowAnswer = None
+        while True:
+            try:
+                step = flow.send(answer)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            answer = None
+            if isinstance(step, float):
+                await self._sleep(step)
+            else:
+                try:
+                    answer = await self._execute(step, engine.attempt_policy)
+                except SmsFlowError as error:
+                    answer = error
 
     async def aclose(self) -> None:
         """Release the connections (of the httpx client we created; yours stays open)."""

@@ -39,9 +39,13 @@ def to_timeout(value: TimeoutTypes, name: str = "timeout") -> httpx.Timeout:
     without a time limit can hang forever, so every call has one."""
     if isinstance(value, httpx.Timeout):
         return value
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 < value < float("inf")
+    ):
         raise SmsFlowValidationError(
-            f"{name} must be a number of seconds > 0 or an httpx.Timeout, not {value!r}",
+            f"{name} must be a finite number of seconds > 0 or an httpx.Timeout, not {value!r}",
             code="INVALID_TIMEOUT",
         )
     return httpx.Timeout(float(value), connect=min(float(value), DEFAULT_CONNECT_TIMEOUT_S))

@@ -23,11 +23,13 @@ from smsflow_api.models.send_options import SendOptions
 
 from ._auth import TOKEN_PATH, TokenCache
 from ._config import USER_AGENT, ClientConfig
+from ._destinations import normalize_destination
 from ._errors import (
     SmsFlowDeliveryUnknownError,
     SmsFlowError,
     SmsFlowNetworkError,
     SmsFlowUnexpectedResponseError,
+    SmsFlowValidationError,
     error_for_response,
 )
 from ._logging import logger
@@ -157,12 +159,14 @@ class Core:
         start_delivery_utc: Any,
         check_opt_outs: Any,
         prevalidated: bool = False,
+        normalize_destinations: bool = False,
     ) -> bytes:
         """Validate a send's input and encode its JSON body.
 
         The options go through the generated ``SendOptions`` model; the messages are the
         validated ``{"content", "destination"}`` dicts (what the generated ``Message.to_dict``
-        writes; a contract test holds the two equal).
+        writes; a contract test holds the two equal). With ``normalize_destinations`` each
+        destination goes through :func:`~smsflow.normalize_destination` (default country ZA).
 
         Raises:
             SmsFlowValidationError: any invalid input; nothing is sent.
@@ -178,7 +182,11 @@ class Core:
             campaign_name=check_campaign_name(campaign_name),
             check_opt_outs=check_opt_outs,
         )
-        items = messages if prevalidated else check_messages(messages)
+        items = (
+            messages
+            if prevalidated
+            else _normalized(check_messages(messages), normalize_destinations)
+        )
         body = {"SendOptions": options.to_dict(), "messages": items}
         return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -217,7 +225,7 @@ class Core:
         response = outcome
         status = response.status_code
         if not 200 <= status < 300:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), self.cache.clock())
             raise error_for_response(
                 response,
                 retry_after=retry_after,
@@ -251,7 +259,7 @@ class Core:
         before = (
             op.authenticated
             and isinstance(request, httpx.Request)
-            and request.url.path == TOKEN_PATH
+            and request.url.path.endswith(TOKEN_PATH)  # the base URL may add a path prefix
         )
         where = f"{op.method} {httpx.URL(op.url).path}"
         if isinstance(exc, _NOT_SENT_ERRORS) or before:
@@ -298,12 +306,19 @@ class Core:
             op.authenticated
             and isinstance(error, SmsFlowNetworkError)
             and request is not None
-            and request.url.path == TOKEN_PATH
+            and request.url.path.endswith(TOKEN_PATH)
             and self.cache.fresh() is not None
         )
 
-    def run(self, op: Operation[T]) -> Generator[Step, Outcome, T]:
-        """Drive one call: yield the operation to send or seconds to sleep; return the result."""
+    def run(
+        self, op: Operation[T], policy: RetryPolicy | None = None
+    ) -> Generator[Step, Outcome, T]:
+        """Drive one call: yield the operation to send or seconds to sleep; return the result.
+
+        ``policy`` replaces the client's retry policy for this call (``send_bulk`` passes one
+        without retries: it retries whole batches itself, through its shared rate gate).
+        """
+        policy = self.policy if policy is None else policy
         attempt = 0
         kept_old_token = False
         while True:
@@ -319,7 +334,7 @@ class Core:
                     kept_old_token = True
                     attempt -= 1
                     continue
-                delay = self.policy.next_delay(error, attempt, op.mode)
+                delay = policy.next_delay(error, attempt, op.mode)
                 if logger.isEnabledFor(10):
                     logger.debug(
                         "%s %s -> %s in %.1f ms (attempt %d): %s",
@@ -337,7 +352,7 @@ class Core:
                     op.name,
                     error.code,
                     attempt,
-                    self.policy.retries,
+                    policy.retries,
                     delay,
                 )
                 yield delay
@@ -352,6 +367,30 @@ class Core:
                     attempt,
                 )
             return result
+
+
+def _normalized(items: list[dict[str, str]], normalize: object) -> list[dict[str, str]]:
+    """``items`` with each destination normalised when ``normalize`` is True.
+
+    Raises:
+        SmsFlowValidationError: ``normalize`` is not a bool, or a destination cannot be
+            normalised (code ``INVALID_DESTINATION``, ``field`` ``messages[i].destination``).
+    """
+    if normalize is False:
+        return items
+    if normalize is not True:
+        raise invalid(
+            f"normalize_destinations must be True or False, not {normalize!r}",
+            "INVALID_REQUEST",
+            "normalize_destinations",
+        )
+    for index, item in enumerate(items):
+        try:
+            item["destination"] = normalize_destination(item["destination"])
+        except SmsFlowValidationError as exc:
+            where = f"messages[{index}].destination"
+            raise invalid(f"{where}: {exc.message}", "INVALID_DESTINATION", where) from None
+    return items
 
 
 def _safe_text(content: bytes) -> str | None:

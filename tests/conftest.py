@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 from contract.observer import ContractObserver
+
 from smsflow.testing import Sandbox
 
 

@@ -36,6 +36,15 @@ _PATHS: Final[dict[str, Endpoint]] = {
     BALANCE_PATH: "balance",
 }
 
+
+def endpoint_of(url: httpx.URL) -> Endpoint | None:
+    """Which endpoint a URL is (a base URL may add a path prefix), or None."""
+    for path, endpoint in _PATHS.items():
+        if url.path.endswith(path):
+            return endpoint
+    return None
+
+
 MESSAGES: Final = [{"destination": "27821234567", "content": "Order 1001 has shipped."}]
 
 
@@ -124,7 +133,7 @@ class FakeApi:
     def to(self, endpoint: Endpoint) -> list[httpx.Request]:
         """The requests made to ``endpoint``, in order."""
         with self._lock:
-            return [r for r in self.requests if _PATHS.get(r.url.path) == endpoint]
+            return [r for r in self.requests if endpoint_of(r.url) == endpoint]
 
     def sent_bodies(self) -> list[Any]:
         """The decoded JSON bodies of the send requests."""
@@ -135,7 +144,7 @@ class FakeApi:
     def handler(self, request: httpx.Request) -> httpx.Response:
         """Answer one request (the ``httpx.MockTransport`` handler)."""
         request.read()
-        endpoint = _PATHS.get(request.url.path)
+        endpoint = endpoint_of(request.url)
         # Record a copy: httpx replays the same Request object (e.g. after a 401) with new headers.
         seen = httpx.Request(
             request.method,

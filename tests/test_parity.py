@@ -63,9 +63,9 @@ def raises(kind: type[httpx.TransportError], message: str = "boom") -> Reply:
     return reply
 
 
-def token(value: str, minutes: float = 120) -> Reply:
+def token(value: str, minutes: int = 120) -> Reply:
     """A token answer with a fixed value (not one FakeApi will accept as a bearer)."""
-    return lambda request: httpx.Response(200, json=token_json(value, minutes))  # type: ignore[arg-type]
+    return lambda request: httpx.Response(200, json=token_json(value, minutes))
 
 
 class _Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
@@ -382,8 +382,15 @@ SCENARIOS: tuple[Scenario, ...] = (
             Call("balance", advance=1),
         ),
         (BALANCE_OK,) * 4,
-        ("token", "balance tok-1", "token", "balance tok-1", "balance tok-1", "token")
-        + ("balance tok-2",),
+        (
+            "token",
+            "balance tok-1",
+            "token",
+            "balance tok-1",
+            "balance tok-1",
+            "token",
+            "balance tok-2",
+        ),
         token_requests=3,
     ),
     Scenario(

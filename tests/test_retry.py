@@ -302,6 +302,15 @@ def test_send_retried_after_its_token_fetch_failed(api: FakeApi) -> None:
     assert (len(api.to("token")), len(api.to("send"))) == (2, 1)
 
 
+@pytest.mark.parametrize("base_url", [BASE_URL, BASE_URL + "/behind/a/proxy"])
+def test_token_timeout_before_a_send_is_not_delivery_unknown(api: FakeApi, base_url: str) -> None:
+    """A token fetch that times out proves the send never left: retried, whatever the base path."""
+    client = api.client(base_url=base_url, retry_retries=1, random_source=lambda: 0.0)
+    api.queue("token", httpx.ReadTimeout("slow token answer"))
+    assert client.send_sms("Campaign", MESSAGES).event_id == 123456
+    assert (len(api.to("token")), len(api.to("send"))) == (2, 1)
+
+
 @pytest.mark.parametrize("retry", [False, True])
 def test_send_never_retried_on_read_timeout(api: FakeApi, retry: bool) -> None:
     """A read timeout after the send left: DeliveryUnknown, exactly one POST, even with retry."""

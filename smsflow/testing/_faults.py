@@ -19,6 +19,9 @@ kind               processed  what the client sees
 ``lose_response``  yes        the connection closes without a response (a blind retry of a
                               send duplicates the SMS)
 ``truncate``       yes        the status and headers, then fewer body bytes than Content-Length
+``reset``          no         the connection is reset (TCP RST) without a response
+``trickle``        yes        the status and headers, then the body one byte every ``seconds``
+``redirect``       no         a 3xx with a ``Location`` header (to see that it is not followed)
 =================  =========  ===================================================================
 
 .. [#] unless ``processed=True``: a gateway 502/504 after the API accepted the send.
@@ -45,11 +48,22 @@ __all__ = [
 ]
 
 Endpoint = Literal["token", "send", "balance"]
-FaultKind = Literal["fail", "html", "drop", "delay", "malformed", "lose_response", "truncate"]
+FaultKind = Literal[
+    "fail",
+    "html",
+    "drop",
+    "delay",
+    "malformed",
+    "lose_response",
+    "truncate",
+    "reset",
+    "trickle",
+    "redirect",
+]
 
 ENDPOINTS: Final[tuple[Endpoint, ...]] = get_args(Endpoint)
 FAULT_KINDS: Final[tuple[FaultKind, ...]] = get_args(FaultKind)
-_PROCESSED_KINDS: Final = frozenset({"delay", "malformed", "lose_response", "truncate"})
+_PROCESSED_KINDS: Final = frozenset({"delay", "malformed", "lose_response", "truncate", "trickle"})
 
 # Bounds that keep a mistyped argument from hanging a test run or filling memory.
 _MAX_COUNT: Final = 10_000_000
@@ -65,8 +79,11 @@ class Fault:
         status: HTTP status of a ``fail``, ``html`` or ``malformed`` answer.
         retry_after: The ``Retry-After`` header value to send, or ``None``.
         code: The error code of a ``fail`` body (``None``: the status's usual code).
-        seconds: The delay of a ``delay`` fault, in seconds.
+        seconds: The delay of a ``delay`` fault, or the pause between the body bytes of a
+            ``trickle`` fault, in seconds.
         processed: Whether the sandbox processes the request before acting out the fault.
+        body: The body of a ``malformed`` answer (``None``: a cut-off JSON object).
+        location: The ``Location`` of a ``redirect`` (``None``: ``https://example.invalid/``).
     """
 
     kind: FaultKind
@@ -75,6 +92,8 @@ class Fault:
     code: str | None = None
     seconds: float = 0.0
     processed: bool = False
+    body: bytes | None = None
+    location: str | None = None
 
 
 @dataclass(slots=True)
@@ -134,6 +153,8 @@ class FaultQueue:
             status = 502
         elif kind == "malformed":
             status = 200
+        elif kind == "redirect":
+            status = 302
         retry_after = "0" if kind == "fail" and status in (429, 503) else None
         return Fault(
             kind,
@@ -261,10 +282,21 @@ class FaultInjection:
         self._faults.push(_check_endpoint(endpoint), fault, _check_count(n))
 
     def malformed_next(
-        self, n: int = 1, *, endpoint: Endpoint | None = None, status: int = 200
+        self,
+        n: int = 1,
+        *,
+        endpoint: Endpoint | None = None,
+        status: int = 200,
+        body: bytes | None = None,
     ) -> None:
-        """Process the next ``n`` requests, then answer ``status`` with a body that is not JSON."""
-        fault = Fault("malformed", status=_check_status(status), processed=True)
+        """Process the next ``n`` requests, then answer ``status`` with a body that is not JSON.
+
+        Args:
+            body: The body to send instead (e.g. ``b""`` or ``b"[]"``: not what the spec says).
+        """
+        if body is not None and not isinstance(body, bytes):
+            raise ValueError(f"body must be bytes or None, got {type(body).__name__}")
+        fault = Fault("malformed", status=_check_status(status), processed=True, body=body)
         self._faults.push(_check_endpoint(endpoint), fault, _check_count(n))
 
     def delay_next(
@@ -293,6 +325,35 @@ class FaultInjection:
     def truncate_next(self, n: int = 1, *, endpoint: Endpoint | None = None) -> None:
         """Process the next ``n`` requests, then send the headers, part of the body, and close."""
         fault = Fault("truncate", status=200, processed=True)
+        self._faults.push(_check_endpoint(endpoint), fault, _check_count(n))
+
+    def reset_next(self, n: int = 1, *, endpoint: Endpoint | None = None) -> None:
+        """Reset (TCP RST) the connection of the next ``n`` requests without processing them."""
+        self._faults.push(_check_endpoint(endpoint), Fault("reset"), _check_count(n))
+
+    def trickle_next(
+        self, n: int = 1, seconds: float = 0.05, *, endpoint: Endpoint | None = None
+    ) -> None:
+        """Process the next ``n`` requests, then send the body one byte every ``seconds``.
+
+        Each byte arrives well within a read timeout, but the whole answer takes
+        ``seconds * len(body)``: only a client with a deadline for the whole call gives up.
+        """
+        fault = Fault("trickle", seconds=_check_seconds(seconds), processed=True)
+        self._faults.push(_check_endpoint(endpoint), fault, _check_count(n))
+
+    def redirect_next(
+        self,
+        n: int = 1,
+        location: str = "https://example.invalid/",
+        *,
+        endpoint: Endpoint | None = None,
+        status: int = 302,
+    ) -> None:
+        """Answer the next ``n`` requests (unprocessed) with ``status`` and that ``Location``."""
+        if not 300 <= _check_status(status) <= 399 or not isinstance(location, str):
+            raise ValueError(f"a redirect needs a 3xx status and a str location, got {status!r}")
+        fault = Fault("redirect", status=status, location=location)
         self._faults.push(_check_endpoint(endpoint), fault, _check_count(n))
 
     def random_faults(

@@ -142,8 +142,10 @@ class SandboxReply:
         body: Response body bytes.
         fault: The injected fault kind acted out, or ``None``.
         delay: Seconds the front end waits before answering.
-        action: ``"answer"``; ``"drop"`` (close without answering); or ``"truncate"``
-            (send the headers and only part of the body, then close).
+        action: ``"answer"``; ``"drop"`` (close without answering); ``"reset"`` (reset the
+            connection without answering); or ``"truncate"`` (send the headers and only part
+            of the body, then close).
+        trickle: Seconds the front end waits before each body byte (0: send it at once).
     """
 
     status: int
@@ -151,12 +153,13 @@ class SandboxReply:
     body: bytes
     fault: FaultKind | None = None
     delay: float = 0.0
-    action: Literal["answer", "drop", "truncate"] = "answer"
+    action: Literal["answer", "drop", "reset", "truncate"] = "answer"
+    trickle: float = 0.0
 
     @property
     def answered(self) -> bool:
         """Whether the client receives a status line and headers."""
-        return self.action != "drop"
+        return self.action not in ("drop", "reset")
 
     def json(self) -> Any:
         """The body decoded as JSON. Raises ``ValueError`` if it is not JSON."""
@@ -666,13 +669,21 @@ class Sandbox(FaultInjection):
             page = _HTML_PAGE.format(status=fault.status).encode()
             return SandboxReply(fault.status, {"Content-Type": "text/html"}, page, fault=kind)
         if kind == "malformed":
-            return SandboxReply(fault.status, {"Content-Type": _JSON}, _MALFORMED_BODY, fault=kind)
+            body = _MALFORMED_BODY if fault.body is None else fault.body
+            return SandboxReply(fault.status, {"Content-Type": _JSON}, body, fault=kind)
+        if kind == "redirect":
+            location = fault.location or "https://example.invalid/"
+            return SandboxReply(fault.status, {"Location": location}, b"", fault=kind)
+        if kind == "reset":
+            return SandboxReply(0, {}, b"", fault=kind, action="reset")
         if kind == "drop" or reply is None:
             return SandboxReply(0, {}, b"", fault=kind, action="drop")
         if kind == "delay":
             return replace(reply, fault=kind, delay=fault.seconds)
         if kind == "lose_response":
             return replace(reply, fault=kind, action="drop")
+        if kind == "trickle":
+            return replace(reply, fault=kind, trickle=fault.seconds)
         return replace(reply, fault=kind, action="truncate")
 
     def _process(

@@ -4,8 +4,9 @@
 keep-alive, ``Content-Length`` or chunked request bodies). Faults are acted out for real:
 ``delay`` sleeps (the sandbox's ``sleep``) before writing the answer; ``drop`` and
 ``lose_response`` close the socket without a byte of response; ``truncate`` sends the headers
-with the full ``Content-Length``, half of the body, and closes; ``html`` and ``malformed`` are
-ordinary answers with those bodies.
+with the full ``Content-Length``, half of the body, and closes; ``reset`` closes the socket with
+``SO_LINGER`` 0 (a TCP RST); ``trickle`` sends the headers, then one body byte per pause;
+``html``, ``malformed`` and ``redirect`` are ordinary answers with those bodies.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import contextlib
 import email.utils
 import http
 import logging
+import os
 import socket
 import socketserver
+import struct
 import sys
 import threading
 from collections.abc import Iterable
@@ -116,11 +119,37 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.action == "drop":
             self.close_connection = True
             return
+        if reply.action == "reset":
+            self._reset()
+            return
         payload = b"" if self.command == "HEAD" else reply.body
+        if reply.trickle > 0 and payload:
+            self._trickle(reply, payload)
+            return
         if reply.action == "truncate":
             self.close_connection = True
             payload = reply.body[: len(reply.body) // 2]
         self._write(reply, payload)
+
+    def _reset(self) -> None:
+        """Close the socket at once with SO_LINGER 0: the client gets a TCP RST, not a FIN."""
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        # detach() leaves the socket object (and rfile/wfile) without a descriptor, so the
+        # handler's later shutdown/close calls fail harmlessly and cannot touch a reused fd.
+        os.close(self.connection.detach())
+
+    def _trickle(self, reply: SandboxReply, payload: bytes) -> None:
+        """The headers, then the body one byte per ``reply.trickle`` seconds (bounded by it)."""
+        self.close_connection = True
+        self._write(reply, b"")
+        for index in range(len(payload)):
+            self.server.sandbox.sleep(reply.trickle)
+            try:
+                self.wfile.write(payload[index : index + 1])
+                self.wfile.flush()
+            except OSError:  # the client gave up (its deadline passed): stop
+                return
 
     def _write(self, reply: SandboxReply, payload: bytes) -> None:
         lines = [f"HTTP/1.1 {reply.status} {_reason(reply.status)}"]
@@ -160,6 +189,14 @@ class _HTTPServer(ThreadingHTTPServer):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A handler failed: a vanished client is routine; anything else is logged."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            logger.debug("sandbox server: connection from %s ended: %r", client_address, error)
+        else:
+            logger.error("sandbox server: error while serving %s", client_address, exc_info=error)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind does a reverse DNS lookup (getfqdn): skip it.
@@ -246,6 +283,23 @@ class SandboxServer:
         httpd.close_connections()
         if thread is not None:
             thread.join(_STOP_JOIN_SECONDS)
+
+    @property
+    def open_connections(self) -> int:
+        """How many client connections are open now (idle keep-alive ones included)."""
+        httpd = self._httpd
+        if httpd is None:
+            return 0
+        with httpd._connections_lock:
+            return len(httpd._connections)
+
+    def close_connections(self) -> None:
+        """Close every open client connection now, as a server's idle timeout does.
+
+        Connections busy with a request are closed too. Does nothing when stopped.
+        """
+        if self._httpd is not None:
+            self._httpd.close_connections()
 
     def __enter__(self) -> Self:
         return self.start() if self._httpd is None else self

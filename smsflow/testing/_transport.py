@@ -10,6 +10,8 @@ real connection:
   ``httpx.ReadTimeout`` instead (the request was still processed: a send was accepted).
 * ``truncate``: a response whose body stream raises ``httpx.RemoteProtocolError`` after part of
   the body.
+* ``reset``: ``httpx.ReadError("[Errno 104] Connection reset by peer")``.
+* ``trickle``: a body stream that yields one byte after each ``sleep`` (``async_sleep``).
 """
 
 from __future__ import annotations
@@ -51,6 +53,25 @@ class _TruncatedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
         raise self._error()
 
 
+class _TrickleStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """Yields a body one byte at a time, pausing before each byte."""
+
+    def __init__(self, sandbox: Sandbox, body: bytes, pause: float) -> None:
+        self._sandbox = sandbox
+        self._body = body
+        self._pause = pause
+
+    def __iter__(self) -> Iterator[bytes]:
+        for index in range(len(self._body)):
+            self._sandbox.sleep(self._pause)
+            yield self._body[index : index + 1]
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for index in range(len(self._body)):
+            await self._sandbox.async_sleep(self._pause)
+            yield self._body[index : index + 1]
+
+
 def _read_timeout(request: httpx.Request) -> float | None:
     timeout = request.extensions.get("timeout")
     if isinstance(timeout, dict):
@@ -66,15 +87,20 @@ def _handle(sandbox: Sandbox, request: httpx.Request, body: bytes) -> SandboxRep
     )
 
 
-def _response(request: httpx.Request, reply: SandboxReply) -> httpx.Response:
+def _response(sandbox: Sandbox, request: httpx.Request, reply: SandboxReply) -> httpx.Response:
     if reply.action == "drop":
         raise httpx.RemoteProtocolError(_DISCONNECTED, request=request)
+    if reply.action == "reset":
+        raise httpx.ReadError("[Errno 104] Connection reset by peer", request=request)
     headers = {**reply.headers, "Content-Length": str(len(reply.body))}
     if request.method == "HEAD":
         return httpx.Response(reply.status, headers=headers, request=request)
     if reply.action == "truncate":
         stream = _TruncatedStream(reply.body[: len(reply.body) // 2], len(reply.body))
         return httpx.Response(reply.status, headers=headers, stream=stream, request=request)
+    if reply.trickle > 0:
+        slow = _TrickleStream(sandbox, reply.body, reply.trickle)
+        return httpx.Response(reply.status, headers=headers, stream=slow, request=request)
     return httpx.Response(reply.status, headers=headers, content=reply.body, request=request)
 
 
@@ -93,6 +119,7 @@ class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
         Raises:
             httpx.RemoteProtocolError: a ``drop`` or ``lose_response`` fault.
+            httpx.ReadError: a ``reset`` fault.
             httpx.ReadTimeout: a ``delay`` fault longer than the read timeout.
         """
         reply = _handle(self.sandbox, request, request.read())
@@ -102,7 +129,7 @@ class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 self.sandbox.sleep(read)
                 raise httpx.ReadTimeout("timed out", request=request)
             self.sandbox.sleep(reply.delay)
-        return _response(request, reply)
+        return _response(self.sandbox, request, reply)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Answer one request (async). Raises as :meth:`handle_request` does."""
@@ -113,4 +140,4 @@ class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 await self.sandbox.async_sleep(read)
                 raise httpx.ReadTimeout("timed out", request=request)
             await self.sandbox.async_sleep(reply.delay)
-        return _response(request, reply)
+        return _response(self.sandbox, request, reply)

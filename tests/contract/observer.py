@@ -5,7 +5,7 @@ records violations instead of raising; ``tests/conftest.py`` fails the test with
 
 Not validated on purpose:
 * the request, when the test says it sends invalid requests (``check_requests=False``);
-* the response of an ``html`` or ``malformed`` fault (off-spec by design);
+* the response of an ``html``, ``malformed`` or ``redirect`` fault (off-spec by design);
 * the response of a dropped connection (there is none).
 """
 
@@ -18,11 +18,11 @@ import httpx
 
 from smsflow.testing import SandboxReply
 
-from .openapi_adapter import SERVER_URL, ContractViolation, validate_exchange
+from .openapi_adapter import SERVER_URL, ContractViolationError, validate_exchange
 
 __all__ = ["ContractObserver"]
 
-_OFF_SPEC_FAULTS = frozenset({"html", "malformed"})
+_OFF_SPEC_FAULTS = frozenset({"html", "malformed", "redirect"})
 _MAX_KEPT = 20
 _MAX_CHARS = 3000
 
@@ -47,10 +47,12 @@ class ContractObserver:
             )
         try:
             validate_exchange(request, response, check_request=self.check_requests)
-        except ContractViolation as violation:
+        except ContractViolationError as violation:
             with self._lock:
                 if len(self.violations) < _MAX_KEPT:
                     text = str(violation)
-                    self.violations.append(text if len(text) <= _MAX_CHARS else text[:_MAX_CHARS] + "...")
+                    self.violations.append(
+                        text if len(text) <= _MAX_CHARS else text[:_MAX_CHARS] + "..."
+                    )
         with self._lock:
             self.exchanges += 1

@@ -1,6 +1,6 @@
 """openapi-core adapter for httpx: validate one request/response exchange against the spec.
 
-``validate_exchange(request, response)`` raises :class:`ContractViolation` (an
+``validate_exchange(request, response)`` raises :class:`ContractViolationError` (an
 ``AssertionError``) on any violation: unknown path or method, missing security, a body or
 header that does not match its schema, an undocumented status, or an unexpected property
 (``additional_properties_default_policy="forbid"``). Requests are matched against the spec's
@@ -23,14 +23,14 @@ from openapi_core.templating.paths.exceptions import PathError
 from openapi_schema_validator import OAS30Validator
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-__all__ = ["SERVER_URL", "SPEC_PATH", "ContractViolation", "spec", "validate_exchange"]
+__all__ = ["SERVER_URL", "SPEC_PATH", "ContractViolationError", "spec", "validate_exchange"]
 
 SPEC_PATH: Final = Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"
 SERVER_URL: Final = "https://portal.smsflow.co.za"
 _LOCK = threading.Lock()  # openapi-core is not documented as thread-safe
 
 
-class ContractViolation(AssertionError):
+class ContractViolationError(AssertionError):
     """An exchange that does not follow spec/openapi.yaml."""
 
 
@@ -75,7 +75,7 @@ class _Request:
 
     @property
     def content_type(self) -> str:
-        return self._request.headers.get("content-type", "").lower()
+        return str(self._request.headers.get("content-type", "")).lower()
 
 
 class _Response:
@@ -95,14 +95,15 @@ class _Response:
 
     @property
     def content_type(self) -> str:
-        return self._response.headers.get("content-type", "").lower()
+        return str(self._response.headers.get("content-type", "")).lower()
 
 
 def _describe(error: BaseException) -> str:
     parts = [f"{type(error).__name__}: {error}"]
     for attr in ("schema_errors", "errors"):
-        for sub in getattr(error, attr, None) or ():
-            parts.append(f"  - {getattr(sub, 'message', sub)}")
+        parts.extend(
+            f"  - {getattr(sub, 'message', sub)}" for sub in getattr(error, attr, None) or ()
+        )
     cause = error.__cause__
     depth = 0
     while cause is not None and depth < 5:
@@ -115,16 +116,16 @@ def _check_off_spec_answer(request: httpx.Request, response: httpx.Response) -> 
     """An answer to a request the spec has no operation for: 404/405 with an ErrorResponse."""
     where = f"{request.method} {request.url.path} -> {response.status_code}"
     if response.status_code not in (404, 405):
-        raise ContractViolation(f"{where}: an off-spec request must get 404 or 405")
+        raise ContractViolationError(f"{where}: an off-spec request must get 404 or 405")
     if response.status_code == 405 and not response.headers.get("allow"):
-        raise ContractViolation(f"{where}: 405 without an Allow header")
+        raise ContractViolationError(f"{where}: 405 without an Allow header")
     if request.method == "HEAD":
         return
     if not response.headers.get("content-type", "").lower().startswith("application/json"):
-        raise ContractViolation(f"{where}: the body is not JSON")
+        raise ContractViolationError(f"{where}: the body is not JSON")
     errors = sorted(_error_response_validator().iter_errors(response.json()), key=str)
     if errors:
-        raise ContractViolation(f"{where}: not an ErrorResponse: {errors[0].message}")
+        raise ContractViolationError(f"{where}: not an ErrorResponse: {errors[0].message}")
 
 
 def validate_exchange(
@@ -133,15 +134,15 @@ def validate_exchange(
     """Validate ``request`` (unless ``check_request`` is false) and ``response`` (if any).
 
     Raises:
-        ContractViolation: the first violation found, with openapi-core's details.
+        ContractViolationError: the first violation found, with openapi-core's details.
     """
     oas_request: Any = _Request(request)
     with _LOCK:
         if check_request:
             try:
                 spec().validate_request(oas_request)
-            except Exception as error:  # noqa: BLE001 - every openapi-core error is a violation
-                raise ContractViolation(
+            except Exception as error:  # every openapi-core error is a violation
+                raise ContractViolationError(
                     f"request {request.method} {request.url.path}: {_describe(error)}"
                 ) from error
         if response is None:
@@ -150,8 +151,8 @@ def validate_exchange(
             spec().validate_response(oas_request, _Response(response))
         except PathError:
             _check_off_spec_answer(request, response)
-        except Exception as error:  # noqa: BLE001 - every openapi-core error is a violation
-            raise ContractViolation(
+        except Exception as error:  # every openapi-core error is a violation
+            raise ContractViolationError(
                 f"response {response.status_code} to {request.method} {request.url.path}: "
                 f"{_describe(error)}"
             ) from error

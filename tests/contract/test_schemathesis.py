@@ -1,4 +1,5 @@
-"""schemathesis property tests: the sandbox, run in-process as a WSGI app, against the spec.
+"""schemathesis property tests of the sandbox against the spec: in-process as a WSGI app, and
+over real sockets through the loopback SandboxServer.
 
 Every operation gets ``SMSFLOW_SCHEMATHESIS_EXAMPLES`` generated cases (default 25) per phase,
 valid and invalid, with valid credentials (Basic for the token call, a fresh bearer token for the
@@ -13,13 +14,15 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 import schemathesis
 import yaml
 from hypothesis import HealthCheck, settings
 
-from smsflow.testing import Sandbox, wsgi_app
+from smsflow.testing import Sandbox, SandboxServer, wsgi_app
 
 from .observer import ContractObserver
 from .openapi_adapter import SPEC_PATH
@@ -29,10 +32,10 @@ MAX_EXAMPLES = int(os.environ.get("SMSFLOW_SCHEMATHESIS_EXAMPLES", "25"))
 # One sandbox for the module: it outlives the per-test autouse observer, so it gets its own
 # (responses only: schemathesis sends invalid requests on purpose).
 OBSERVER = ContractObserver(check_requests=False)
-SANDBOX = Sandbox(balance=1e12, record_messages=False, max_records=1000, observer=OBSERVER)
-BASIC = "Basic " + base64.b64encode(
-    f"{SANDBOX.client_id}:{SANDBOX.client_secret}".encode()
-).decode()
+SANDBOX = Sandbox(balance=1e12, record_messages=False, max_records=100_000, observer=OBSERVER)
+BASIC = (
+    "Basic " + base64.b64encode(f"{SANDBOX.client_id}:{SANDBOX.client_secret}".encode()).decode()
+)
 
 DESTINATION_PATTERN = "^[0-9]{8,15}$"
 
@@ -51,21 +54,40 @@ def _spec_with_documented_rules() -> dict[str, Any]:
     return document
 
 
-schema = schemathesis.openapi.from_dict(_spec_with_documented_rules())
-schema.app = wsgi_app(SANDBOX)
+def _auth(case: schemathesis.Case[Any], sandbox: Sandbox) -> dict[str, str]:
+    if case.operation.path == "/api/integration/authentication":
+        return {"Authorization": BASIC}
+    return {"Authorization": f"Bearer {sandbox.issue_token()}"}
 
 
-@schema.parametrize()
-@settings(
+SETTINGS = settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     derandomize=os.environ.get("SMSFLOW_SCHEMATHESIS_RANDOM") is None,
 )
-def test_sandbox_follows_the_spec(case: schemathesis.Case) -> None:
-    if case.operation.path == "/api/integration/authentication":
-        auth = BASIC
-    else:
-        auth = f"Bearer {SANDBOX.issue_token()}"
-    case.call_and_validate(headers={"Authorization": auth})
+
+schema = schemathesis.openapi.from_dict(_spec_with_documented_rules())
+schema.app = wsgi_app(SANDBOX)
+server_schema = schemathesis.openapi.from_dict(_spec_with_documented_rules())
+SERVER_SANDBOX = Sandbox(balance=1e12, record_messages=False, max_records=1000, observer=OBSERVER)
+
+
+@pytest.fixture(scope="module")
+def loopback() -> Iterator[SandboxServer]:
+    with SandboxServer(SERVER_SANDBOX) as server:
+        yield server
+
+
+@schema.parametrize()
+@SETTINGS
+def test_sandbox_follows_the_spec(case: schemathesis.Case[Any]) -> None:
+    case.call_and_validate(headers=_auth(case, SANDBOX))
+    assert not OBSERVER.violations, "\n\n".join(OBSERVER.violations)
+
+
+@server_schema.parametrize()
+@SETTINGS
+def test_loopback_server_follows_the_spec(case: schemathesis.Case[Any], loopback: SandboxServer) -> None:
+    case.call_and_validate(base_url=loopback.url, headers=_auth(case, SERVER_SANDBOX))
     assert not OBSERVER.violations, "\n\n".join(OBSERVER.violations)

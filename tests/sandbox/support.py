@@ -43,7 +43,10 @@ class RecordingSleep:
         self.calls.append(seconds)
 
 
-def basic(client_id: str = "sandbox-client", secret: str = "sandbox-secret") -> dict[str, str]:
+def basic(
+    client_id: str = "sandbox-client",
+    secret: str = "sandbox-secret",  # noqa: S107 - the sandbox's public test secret
+) -> dict[str, str]:
     raw = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
     return {"Authorization": f"Basic {raw}"}
 

@@ -1,0 +1,821 @@
+"""Bulk sending: validation -> batches -> outcomes, written once for both clients.
+
+``SmsFlowClient.send_bulk`` and ``AsyncSmsFlowClient.send_bulk`` only move data: they read the
+input, run each batch's :meth:`BulkEngine.batch_flow` with their own send and sleep (threads or
+tasks), and wait. Every decision is here:
+
+* **Validation**, one message at a time, before anything is sent: the shape, content (1 to 1600
+  characters, valid Unicode), the destination (normalised by
+  :func:`~smsflow.normalize_destination` unless ``normalize_destinations=False``), and the SMS
+  parts against ``max_parts``. An invalid message gets a ``rejected`` outcome with its input
+  index and reason; it never spoils a batch.
+* **Batches** of ``batch_size`` valid messages, numbered from 0. Boundaries depend only on the
+  input and the settings, so a resumed run makes the same batches (the journal checks it).
+* **Outcomes**, one per input message, in the order batches finish:
+
+  ============  =============================================================================
+  status        meaning
+  ============  =============================================================================
+  sent          accepted by the API: ``event_id`` (of its batch), ``parts``, ``batch_cost``
+  already_sent  accepted in an earlier run (from the journal): ``event_id``, ``batch_cost``
+  rejected      invalid input, never sent: ``code`` and ``reason`` say why
+  refused       the API refused its batch (``code``, ``reason``, ``status_code``): not sent
+  not_sent      never processed (rate-limited or unreachable after every retry, or the run
+                stopped early: ``code`` says why, e.g. ``INSUFFICIENT_BALANCE``): not sent
+  unknown       the request may have been accepted (read timeout, lost connection, 502/504,
+                unreadable 200): check before sending again
+  ============  =============================================================================
+
+* **Retries** (``retries``, default 5) of failures that prove a batch was not processed: 429,
+  408, a refused connection, a failed token fetch (the one :class:`~smsflow._retry.RetryPolicy`,
+  send mode). A 429 or a ``Retry-After`` pauses the whole run (:class:`~smsflow._rate.RateGate`).
+  5xx answers are not retried (a 500 or 503 could, in principle, come after the API acted;
+  the vendor makes send retries opt-in): their batches are ``refused``, and sent again by a
+  resumed run. ``retry=True`` also retries 500/503 and other non-gateway 5xx, as
+  ``send_sms(retry=True)`` does. An unknown outcome is never retried.
+* **Stopping early**: insufficient balance (402), refused credentials, or a closed client stop
+  new batches from starting; batches in flight finish; every message not sent gets
+  ``not_sent`` with that code.
+* **Memory** stays bounded: at most ``concurrency`` batches in flight plus the one being
+  filled; the input is read lazily, never materialised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from types import TracebackType
+from typing import Any, Final, Literal, Self, cast
+
+from ._core import Core, Operation
+from ._destinations import destination_problem, normalize_destination
+from ._errors import (
+    SmsFlowAuthenticationError,
+    SmsFlowError,
+    SmsFlowInsufficientBalanceError,
+    SmsFlowRateLimitError,
+    SmsFlowValidationError,
+)
+from ._journal import BatchState, Journal
+from ._rate import RateGate
+from ._results import ErrorDetail, SendResult, ShapeError
+from ._retry import RetryPolicy, not_processed
+from ._sms import segments
+from ._validate import (
+    MAX_MESSAGES_PER_REQUEST,
+    Message,
+    check_campaign_name,
+    check_message,
+    check_start_delivery,
+    invalid,
+)
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_RETRIES",
+    "AsyncBulkRun",
+    "Batch",
+    "BatchResult",
+    "BulkEngine",
+    "BulkProgress",
+    "BulkRun",
+    "BulkSettings",
+    "MessageOutcome",
+    "OutcomeStatus",
+]
+
+DEFAULT_BATCH_SIZE: Final = 500  # the spec's decision; the API's own limit is unknown
+DEFAULT_CONCURRENCY: Final = 4
+DEFAULT_RETRIES: Final = 5
+MAX_CONCURRENCY: Final = 100
+MAX_RETRIES: Final = 100
+_MAX_GATE_WAITS: Final = 10_000  # a bound on re-checks of a pause that keeps being extended
+
+OutcomeStatus = Literal["sent", "already_sent", "rejected", "refused", "not_sent", "unknown"]
+_MESSAGE_FIELD: Final = re.compile(r"messages\[(\d+)\]")
+
+
+@dataclass(frozen=True, slots=True)
+class MessageOutcome:
+    """What happened to one input message of a bulk run.
+
+    Attributes:
+        index: Its position in the input (0-based).
+        status: ``sent``, ``already_sent``, ``rejected``, ``refused``, ``not_sent`` or
+            ``unknown`` (see :meth:`~smsflow.SmsFlowClient.send_bulk`).
+        destination: The destination as sent (normalised); for a rejected message, as given
+            (``None`` when it was not a ``str``).
+        batch: The number of its batch (0-based), ``None`` for a rejected message.
+        event_id: The ``eventId`` of its batch, when sent or already sent.
+        parts: SMS parts of its content (counted locally), ``None`` when rejected.
+        batch_cost: Credits charged for its whole batch (the API does not split the cost per
+            message), when sent or already sent.
+        code: Why it was not sent: an error code (``INVALID_DESTINATION``, ``TOO_MANY_PARTS``,
+            ``INSUFFICIENT_BALANCE``, ``DELIVERY_UNKNOWN``, ``INTERRUPTED``, ...), else ``None``.
+        reason: One line saying why (never holds a secret), else ``None``.
+        status_code: The HTTP status that refused its batch, when there was one.
+        problems: Items of the API's ``errorReport`` (or error list) that name this message,
+            e.g. ``OPTED_OUT``, plus any that name no message at all.
+    """
+
+    index: int
+    status: OutcomeStatus
+    destination: str | None = None
+    batch: int | None = None
+    event_id: int | None = None
+    parts: int | None = None
+    batch_cost: float | None = None
+    code: str | None = None
+    reason: str | None = None
+    status_code: int | None = None
+    problems: tuple[ErrorDetail, ...] = ()
+
+    @property
+    def accepted(self) -> bool:
+        """True when the API accepted it (``sent`` or ``already_sent``)."""
+        return self.status in ("sent", "already_sent")
+
+
+@dataclass(frozen=True, slots=True)
+class BulkProgress:
+    """Counts of a bulk run so far (passed to ``on_progress``; also ``run.progress``).
+
+    Attributes:
+        sent: Messages accepted in this run.
+        already_sent: Messages accepted in an earlier run (from the journal; not sent again).
+        rejected: Invalid messages (never sent).
+        refused: Messages whose batch the API refused.
+        not_sent: Messages never processed (retries used up, or the run stopped early).
+        unknown: Messages whose batch may or may not have been accepted.
+        total: The number of input messages, when known (``len(messages)`` or ``total=``).
+        elapsed: Seconds since the run started.
+        batches: Batches finished (sent, refused, unknown, not sent or skipped).
+        stopped: The error code that stopped the run early (``INSUFFICIENT_BALANCE``,
+            ``AUTHENTICATION_FAILED``, ``CANCELLED``...), else ``None``.
+        finished: True once every input message has its outcome.
+    """
+
+    sent: int = 0
+    already_sent: int = 0
+    rejected: int = 0
+    refused: int = 0
+    not_sent: int = 0
+    unknown: int = 0
+    total: int | None = None
+    elapsed: float = 0.0
+    batches: int = 0
+    stopped: str | None = None
+    finished: bool = False
+
+    @property
+    def done(self) -> int:
+        """Input messages that have their outcome."""
+        return (
+            self.sent
+            + self.already_sent
+            + self.rejected
+            + self.refused
+            + self.not_sent
+            + self.unknown
+        )
+
+    @property
+    def failed(self) -> int:
+        """Valid messages that were not sent (``refused + not_sent``; safe to send again)."""
+        return self.refused + self.not_sent
+
+    @property
+    def messages_per_second(self) -> float:
+        """Messages handled per second in this run (``already_sent`` ones not counted)."""
+        if self.elapsed <= 0:
+            return 0.0
+        return (self.done - self.already_sent) / self.elapsed
+
+    @property
+    def eta(self) -> float | None:
+        """Estimated seconds left, or ``None`` when ``total`` is unknown or nothing ran yet."""
+        if self.finished:
+            return 0.0
+        rate = self.messages_per_second
+        if self.total is None or rate <= 0:
+            return None
+        return max(0, self.total - self.done) / rate
+
+
+@dataclass(frozen=True, slots=True)
+class BulkSettings:
+    """The validated settings of one bulk run (see ``send_bulk`` for their meaning)."""
+
+    campaign_name: str
+    start_delivery_utc: Any
+    check_opt_outs: bool
+    batch_size: int = DEFAULT_BATCH_SIZE
+    concurrency: int = DEFAULT_CONCURRENCY
+    max_parts: int | None = None
+    normalize_destinations: bool = True
+    default_country: str = "ZA"
+    messages_per_second: float | None = None
+    retries: int = DEFAULT_RETRIES
+    retry: bool = False
+    journal: str | os.PathLike[str] | None = None
+    resend_unknown: bool = False
+    total: int | None = None
+    timeout: Any = None
+
+    @classmethod
+    def build(cls, **options: Any) -> BulkSettings:
+        """Check every option; raise :class:`~smsflow.SmsFlowValidationError` for a bad one."""
+        options["campaign_name"] = check_campaign_name(options["campaign_name"])
+        options["start_delivery_utc"] = check_start_delivery(options["start_delivery_utc"])
+        for name in ("check_opt_outs", "normalize_destinations", "retry", "resend_unknown"):
+            if name in options and not isinstance(options[name], bool):
+                raise _bad(name, "True or False", options[name])
+        _check_int(options, "batch_size", 1, MAX_MESSAGES_PER_REQUEST)
+        _check_int(options, "concurrency", 1, MAX_CONCURRENCY)
+        _check_int(options, "retries", 0, MAX_RETRIES)
+        _check_int(options, "max_parts", 1, None, optional=True)
+        _check_int(options, "total", 0, None, optional=True)
+        rate = options.get("messages_per_second")
+        if rate is not None and (
+            isinstance(rate, bool)
+            or not isinstance(rate, int | float)
+            or not math.isfinite(rate)
+            or rate <= 0
+        ):
+            raise _bad("messages_per_second", "a number > 0 or None", rate)
+        country = options.get("default_country", "ZA")
+        try:
+            destination_problem("", default_country=country)
+        except ValueError as exc:
+            raise invalid(str(exc), "INVALID_REQUEST", "default_country") from None
+        options["default_country"] = country.upper()
+        journal = options.get("journal")
+        if journal is not None and not isinstance(journal, str | os.PathLike):
+            raise _bad("journal", "a file path or None", journal)
+        return cls(**options)
+
+    def journal_settings(self) -> dict[str, Any]:
+        """What a journal must agree on to resume: whatever decides batches and their content."""
+        start = self.start_delivery_utc
+        return {
+            "campaign_name": self.campaign_name,
+            "start_delivery_utc": None if start is None else start.isoformat(),
+            "check_opt_outs": self.check_opt_outs,
+            "batch_size": self.batch_size,
+            "normalize_destinations": self.normalize_destinations,
+            "default_country": self.default_country,
+            "max_parts": self.max_parts,
+        }
+
+
+def _bad(name: str, wanted: str, value: Any) -> SmsFlowValidationError:
+    return invalid(f"{name} must be {wanted}, not {value!r}", "INVALID_REQUEST", name)
+
+
+def _check_int(
+    options: dict[str, Any], name: str, low: int, high: int | None, *, optional: bool = False
+) -> None:
+    if name not in options:
+        return
+    value = options[name]
+    if value is None and optional:
+        return
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        limits = f"from {low} to {high}" if high is not None else f">= {low}"
+        raise _bad(name, f"an int {limits}" + (" or None" if optional else ""), value)
+
+
+@dataclass(slots=True)
+class Batch:
+    """One request's worth of valid messages (only what outcomes need, plus the body)."""
+
+    number: int
+    first: int
+    indices: list[int]
+    destinations: list[str]
+    parts: list[int]
+    digest: str
+    body: bytes = b""
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """How one sent (or not sent) batch ended; turned into outcomes by :meth:`BulkEngine.finish`."""
+
+    status: OutcomeStatus
+    event_id: int | None = None
+    cost: float | None = None
+    code: str | None = None
+    reason: str | None = None
+    status_code: int | None = None
+    problems: Mapping[int, tuple[ErrorDetail, ...]] = field(default_factory=dict)
+    shared_problems: tuple[ErrorDetail, ...] = ()
+
+
+Work = tuple[list[MessageOutcome], Batch | None]
+FlowStep = Operation[SendResult] | float
+FlowAnswer = SendResult | SmsFlowError | None
+
+
+def _stop_code(error: SmsFlowError) -> str | None:
+    """The code that stops a whole run, or ``None`` when only this batch is affected."""
+    if isinstance(error, SmsFlowInsufficientBalanceError | SmsFlowAuthenticationError):
+        return error.code
+    if error.code == "CLIENT_CLOSED":
+        return error.code
+    return None
+
+
+def _problems(items: Any) -> tuple[dict[int, tuple[ErrorDetail, ...]], tuple[ErrorDetail, ...]]:
+    """Split API error items into those naming a message of the batch and the others."""
+    named: dict[int, list[ErrorDetail]] = {}
+    shared: list[ErrorDetail] = []
+    if not isinstance(items, list | tuple):
+        return {}, ()
+    for position, item in enumerate(items):
+        if isinstance(item, ErrorDetail):
+            detail = item
+        else:
+            try:
+                detail = ErrorDetail.from_json(item, f"errors[{position}]")
+            except ShapeError:
+                continue
+        match = _MESSAGE_FIELD.match(detail.field or "")
+        if match is None:
+            shared.append(detail)
+        else:
+            named.setdefault(int(match.group(1)), []).append(detail)
+    return {k: tuple(v) for k, v in named.items()}, tuple(shared)
+
+
+def _raw_destination(item: Any) -> str | None:
+    if isinstance(item, Message):
+        value: Any = item.destination
+    elif isinstance(item, Mapping):
+        value = item.get("destination")
+    else:
+        return None
+    return value if isinstance(value, str) else None
+
+
+class BulkEngine:
+    """The decisions of one bulk run; the clients' ``send_bulk`` drive it. No network I/O.
+
+    Methods called by the driver's main thread or task: :meth:`start`, :meth:`feed`,
+    :meth:`end`, :meth:`finish`, :meth:`done`, :meth:`close`. :meth:`batch_flow` runs in the
+    worker threads or tasks (it touches only the gate, the journal and the stop flag, which
+    are thread-safe).
+    """
+
+    def __init__(
+        self,
+        core: Core,
+        settings: BulkSettings,
+        *,
+        clock: Callable[[], float],
+        on_progress: Callable[[BulkProgress], None] | None = None,
+        total: int | None = None,
+    ) -> None:
+        self.core = core
+        self.settings = settings
+        self.concurrency = settings.concurrency
+        self.gate = RateGate(settings.messages_per_second, clock=clock)
+        # Batch retries follow the client's policy (delays, Retry-After cap, jitter) with the
+        # run's retry count; each attempt itself is made once (no retries inside _execute).
+        self.policy: RetryPolicy = replace(core.policy, retries=settings.retries)
+        self.attempt_policy: RetryPolicy = replace(core.policy, retries=0)
+        self.journal = (
+            Journal(settings.journal, settings.journal_settings())
+            if settings.journal is not None
+            else None
+        )
+        self._clock = clock
+        self._on_progress = on_progress
+        self._total = settings.total if settings.total is not None else total
+        self._started_at: float | None = None
+        self._counts: dict[str, int] = dict.fromkeys(
+            ("sent", "already_sent", "rejected", "refused", "not_sent", "unknown"), 0
+        )
+        self._batches = 0
+        self._answered = False
+        self._finished = False
+        self.stopped: str | None = None
+        self.stop_reason: str | None = None
+        self._next_index = 0
+        self._next_batch = 0
+        self._reset_builder()
+
+    def __repr__(self) -> str:
+        return f"BulkEngine(campaign_name={self.settings.campaign_name!r})"
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    @property
+    def capacity(self) -> int:
+        """How many batches may be in flight now: 1 until the first one has an answer.
+
+        The first batch goes alone, so a run with refused credentials or no credit ends
+        after one token request or one send, not ``concurrency`` of them.
+        """
+        return self.concurrency if self._answered else 1
+
+    def start(self) -> None:
+        """Open the journal (if any) and start the clock.
+
+        Raises:
+            SmsFlowValidationError: ``JOURNAL_MISMATCH``, ``JOURNAL_CORRUPT``,
+                ``JOURNAL_LOCKED``.
+            OSError: the journal cannot be opened.
+        """
+        if self.journal is not None:
+            self.journal.open()
+        self._started_at = self._clock()
+
+    def stop(self, code: str, reason: str) -> None:
+        """Start no new batch: those not yet sent get ``not_sent`` with ``code``.
+
+        The first stop wins; a finished run is not stopped.
+        """
+        if self.stopped is None and not self._finished:
+            self.stopped, self.stop_reason = code, reason
+
+    def done(self) -> None:
+        """Every input message has its outcome: report the final progress."""
+        self._finished = True
+        self._report()
+
+    def close(self) -> None:
+        """Release the journal. Idempotent."""
+        if self.journal is not None:
+            self.journal.close()
+
+    # -- progress ---------------------------------------------------------------------------
+
+    def progress(self) -> BulkProgress:
+        """A snapshot of the counts."""
+        elapsed = 0.0 if self._started_at is None else self._clock() - self._started_at
+        return BulkProgress(
+            **self._counts,
+            total=self._total,
+            elapsed=max(0.0, elapsed),
+            batches=self._batches,
+            stopped=self.stopped,
+            finished=self._finished,
+        )
+
+    def _report(self) -> None:
+        if self._on_progress is not None:
+            self._on_progress(self.progress())
+
+    def _count(self, outcomes: list[MessageOutcome], batch: bool) -> list[MessageOutcome]:
+        for outcome in outcomes:
+            self._counts[outcome.status] += 1
+        if batch:
+            self._batches += 1
+            self._report()
+        return outcomes
+
+    # -- input -> batches -------------------------------------------------------------------
+
+    def _reset_builder(self) -> None:
+        self._b_indices: list[int] = []
+        self._b_destinations: list[str] = []
+        self._b_parts: list[int] = []
+        self._b_items: list[dict[str, str]] = []
+        self._b_hash = hashlib.sha256()
+
+    def feed(self, item: Any) -> Work:
+        """Take the next input message: its outcome if rejected, and a full batch if one is."""
+        index = self._next_index
+        self._next_index += 1
+        checked = self._check(item, index)
+        if isinstance(checked, MessageOutcome):
+            return self._count([checked], batch=False), None
+        destination, content, parts, record = checked
+        self._b_indices.append(index)
+        self._b_destinations.append(destination)
+        self._b_parts.append(parts)
+        self._b_items.append({"content": content, "destination": destination})
+        self._b_hash.update(record)
+        if len(self._b_indices) >= self.settings.batch_size:
+            return self._close_batch()
+        return [], None
+
+    def end(self) -> Work:
+        """The input is exhausted: the last, partial batch (if any)."""
+        if self._b_indices:
+            return self._close_batch()
+        return [], None
+
+    def _check(self, item: Any, index: int) -> MessageOutcome | tuple[str, str, int, bytes]:
+        try:
+            message = check_message(item, index)
+        except SmsFlowValidationError as error:
+            return self._rejected(index, item, error.code, error.message)
+        destination, content = message["destination"], message["content"]
+        if self.settings.normalize_destinations:
+            try:
+                destination = normalize_destination(
+                    destination, default_country=self.settings.default_country
+                )
+            except SmsFlowValidationError as error:
+                return self._rejected(
+                    index,
+                    item,
+                    "INVALID_DESTINATION",
+                    f"messages[{index}].destination: {error.message}",
+                )
+        try:
+            record = f"{index}\x1f{destination}\x1f{content}\x1e".encode()
+        except UnicodeEncodeError:
+            return self._rejected(
+                index,
+                item,
+                "INVALID_CONTENT",
+                f"messages[{index}] holds a lone surrogate (not valid Unicode text)",
+            )
+        parts = segments(content).parts
+        limit = self.settings.max_parts
+        if limit is not None and parts > limit:
+            return self._rejected(
+                index,
+                item,
+                "TOO_MANY_PARTS",
+                f"messages[{index}].content takes {parts} SMS parts; max_parts is {limit}",
+            )
+        return destination, content, parts, record
+
+    def _rejected(self, index: int, item: Any, code: str, reason: str) -> MessageOutcome:
+        return MessageOutcome(
+            index, "rejected", destination=_raw_destination(item), code=code, reason=reason
+        )
+
+    def _close_batch(self) -> Work:
+        batch = Batch(
+            number=self._next_batch,
+            first=self._b_indices[0],
+            indices=self._b_indices,
+            destinations=self._b_destinations,
+            parts=self._b_parts,
+            digest=self._b_hash.hexdigest(),
+        )
+        items = self._b_items
+        self._next_batch += 1
+        self._reset_builder()
+        skipped = self._from_journal(batch)
+        if skipped is not None:
+            return self._count(skipped, batch=True), None
+        if self.stopped is not None:
+            result = BatchResult("not_sent", code=self.stopped, reason=self.stop_reason)
+            return self._count(self._outcomes(batch, result), batch=True), None
+        s = self.settings
+        batch.body = self.core.send_body(
+            campaign_name=s.campaign_name,
+            messages=items,
+            start_delivery_utc=s.start_delivery_utc,
+            check_opt_outs=s.check_opt_outs,
+            prevalidated=True,
+        )
+        return [], batch
+
+    def _from_journal(self, batch: Batch) -> list[MessageOutcome] | None:
+        """Outcomes of a batch an earlier run settled, or ``None`` to send it."""
+        if self.journal is None:
+            return None
+        record = self.journal.get(batch.number)
+        if record is None:
+            return None
+        if (record.first, record.count, record.digest) != (batch.first, len(batch), batch.digest):
+            raise invalid(
+                f"the input differs from the run recorded in the journal "
+                f"{str(self.journal.path)!r}: batch {batch.number} (input messages "
+                f"{batch.first}..{batch.indices[-1]}) is not what was recorded there. Resume "
+                "with exactly the same messages in the same order, or use a new journal file",
+                "JOURNAL_MISMATCH",
+                "journal",
+            )
+        if record.state == "sent":
+            return self._outcomes(
+                batch,
+                BatchResult("already_sent", event_id=record.event_id, cost=record.cost),
+            )
+        if record.state in ("started", "unknown") and not self.settings.resend_unknown:
+            code = record.code if record.state == "unknown" else "INTERRUPTED"
+            why = (
+                "an earlier run was stopped while sending this batch"
+                if record.state == "started"
+                else f"an earlier run could not tell whether it was accepted ({record.message})"
+            )
+            reason = (
+                f"{why}; it may have been sent, so it is not sent again. Check the SMSFlow "
+                "portal, then resume with resend_unknown=True to send it anyway"
+            )
+            return self._outcomes(batch, BatchResult("unknown", code=code, reason=reason))
+        return None
+
+    # -- one batch --------------------------------------------------------------------------
+
+    def batch_flow(self, batch: Batch) -> Generator[FlowStep, FlowAnswer, BatchResult]:
+        """Send one batch: yield seconds to sleep or the operation to execute once.
+
+        The driver sends back the :class:`~smsflow.SendResult` or the
+        :class:`~smsflow.SmsFlowError` of each execution (``None`` after a sleep) and gets
+        the :class:`BatchResult` as the generator's return value.
+        """
+        op = self.core.send_op(batch.body, retry=self.settings.retry, timeout=self.settings.timeout)
+        error: SmsFlowError | None = None
+        for attempt in range(1, self.settings.retries + 2):
+            wait = self.gate.reserve(len(batch))
+            for _ in range(_MAX_GATE_WAITS):
+                if wait <= 0 or self.stopped is not None:
+                    break
+                yield wait
+                wait = self.gate.pause_left()
+            if self.stopped is not None:
+                result = BatchResult("not_sent", code=self.stopped, reason=self.stop_reason)
+                return self._record(batch, result) if attempt > 1 else result
+            if attempt == 1 and self.journal is not None:
+                self.journal.started(batch.number, batch.first, len(batch), batch.digest)
+            answer = yield op
+            if isinstance(answer, SendResult):
+                return self._record(batch, self._sent(answer))
+            if not isinstance(answer, SmsFlowError):  # pragma: no cover - a driver bug
+                raise TypeError(f"smsflow: a batch flow got {type(answer).__name__}")
+            error = answer
+            code = _stop_code(error)
+            if code is not None:
+                self.stop(code, error.message)
+            delay = self.policy.next_delay(error, attempt, op.mode)
+            if delay is None:
+                break
+            if isinstance(error, SmsFlowRateLimitError) or error.retry_after is not None:
+                self.gate.pause(delay)  # everyone waits, not just this batch
+            else:
+                yield delay
+        if error is None:  # pragma: no cover - the loop always runs at least once
+            raise RuntimeError("smsflow: a batch ended without an attempt")
+        return self._record(batch, self._failed(error))
+
+    def _sent(self, result: SendResult) -> BatchResult:
+        response = result.send_response
+        named, shared = _problems(response.error_report + result.errors)
+        return BatchResult(
+            "sent",
+            event_id=response.event_id,
+            cost=response.cost,
+            problems=named,
+            shared_problems=shared,
+        )
+
+    def _failed(self, error: SmsFlowError) -> BatchResult:
+        status: OutcomeStatus
+        if error.outcome_unknown:
+            status = "unknown"
+        elif error.code == "CLIENT_CLOSED" or not_processed(error):
+            status = "not_sent"
+        else:
+            status = "refused"
+        body = error.body
+        named, shared = _problems(body.get("errors") if isinstance(body, dict) else None)
+        return BatchResult(
+            status,
+            code=error.code,
+            reason=error.message,
+            status_code=error.status_code,
+            problems=named,
+            shared_problems=shared,
+        )
+
+    def _record(self, batch: Batch, result: BatchResult) -> BatchResult:
+        if self.journal is not None:
+            state = cast(BatchState, result.status)  # sent, refused, not_sent or unknown
+            self.journal.finished(
+                batch.number,
+                state,
+                event_id=result.event_id,
+                cost=result.cost,
+                code=result.code,
+                message=result.reason,
+            )
+        return result
+
+    # -- batch -> outcomes ------------------------------------------------------------------
+
+    def finish(self, batch: Batch, result: BatchResult) -> list[MessageOutcome]:
+        """The outcomes of a batch whose flow returned ``result`` (progress is reported)."""
+        self._answered = True
+        return self._count(self._outcomes(batch, result), batch=True)
+
+    def _outcomes(self, batch: Batch, result: BatchResult) -> list[MessageOutcome]:
+        shared = result.shared_problems
+        return [
+            MessageOutcome(
+                index,
+                result.status,
+                destination=batch.destinations[position],
+                batch=batch.number,
+                event_id=result.event_id,
+                parts=batch.parts[position],
+                batch_cost=result.cost,
+                code=result.code,
+                reason=result.reason,
+                status_code=result.status_code,
+                problems=(result.problems.get(position, ()) + shared)
+                if result.problems
+                else shared,
+            )
+            for position, index in enumerate(batch.indices)
+        ]
+
+
+class BulkRun(Iterator[MessageOutcome]):
+    """The outcomes of ``SmsFlowClient.send_bulk``, one per input message, as batches finish.
+
+    Iterate it to run the send (nothing is sent before the first ``next()``). ``progress``
+    holds the counts so far. Closing it early (``close()``, leaving a ``with`` block, or
+    ``break`` followed by garbage collection) starts no new batch and waits for the batches
+    in flight, whose outcomes go to the journal.
+    """
+
+    def __init__(self, outcomes: Generator[MessageOutcome, None, None], engine: BulkEngine):
+        self._outcomes = outcomes
+        self._engine = engine
+
+    def __repr__(self) -> str:
+        return f"BulkRun({self._engine.settings.campaign_name!r}, {self.progress})"
+
+    @property
+    def progress(self) -> BulkProgress:
+        """The counts so far (final once the iteration is over)."""
+        return self._engine.progress()
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> MessageOutcome:
+        return next(self._outcomes)
+
+    def close(self) -> None:
+        """Stop: start no new batch, wait for those in flight, release the journal."""
+        self._outcomes.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncBulkRun(AsyncIterator[MessageOutcome]):
+    """The outcomes of ``AsyncSmsFlowClient.send_bulk`` (``async for``). See :class:`BulkRun`."""
+
+    def __init__(self, outcomes: AsyncGenerator[MessageOutcome, None], engine: BulkEngine) -> None:
+        self._outcomes = outcomes
+        self._engine = engine
+
+    def __repr__(self) -> str:
+        return f"AsyncBulkRun({self._engine.settings.campaign_name!r}, {self.progress})"
+
+    @property
+    def progress(self) -> BulkProgress:
+        """The counts so far (final once the iteration is over)."""
+        return self._engine.progress()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> MessageOutcome:
+        return await anext(self._outcomes)
+
+    async def aclose(self) -> None:
+        """Stop: start no new batch, wait for those in flight, release the journal."""
+        await self._outcomes.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,183 @@
+"""The fault matrix: each fault, each operation, both clients, against a real loopback server.
+
+Every case of ``tests/faults/matrix.py`` is injected into a :class:`SandboxServer` and must end
+in its documented outcome: the exact typed error (never an untyped exception) with
+``retry_retries=0``, and with ``retry_retries=1`` either one retry that succeeds or the same
+error without a retry. Whatever happens, no message is accepted twice, and an error that does
+not say ``outcome_unknown`` means nothing was accepted. The README "Errors" table is checked
+against the same cases row by row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final
+
+import pytest
+from contract.observer import ContractObserver
+
+from smsflow.testing import Sandbox, SandboxServer
+
+from .matrix import (
+    CASES,
+    BACKOFF,
+    ENDPOINT,
+    RESULT_TYPE,
+    Case,
+    Expect,
+    Mode,
+    Observed,
+    Op,
+    run_async,
+    run_sync,
+)
+
+README: Final = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _params() -> Iterator[object]:
+    for case in CASES:
+        for op in case.ops:
+            modes: tuple[Mode, ...] = (
+                ("once", "retry", "opt_in") if op == "send_sms" else ("once", "retry")
+            )
+            for mode in modes:
+                for kind in ("sync", "async"):
+                    yield pytest.param(case, op, mode, kind, id=f"{case.name}-{op}-{mode}-{kind}")
+
+
+@pytest.fixture
+def server(contract_observer: ContractObserver) -> Iterator[SandboxServer]:
+    """A fresh sandbox behind a loopback server."""
+    with SandboxServer(Sandbox()) as running:
+        yield running
+
+
+def _observe(case: Case, op: Op, mode: Mode, kind: str, server: SandboxServer) -> Observed:
+    if kind == "sync":
+        return run_sync(case, op, mode, server.sandbox, server)
+    return asyncio.run(run_async(case, op, mode, server.sandbox, server))
+
+
+def _check_error(expect: Expect, seen: Observed) -> None:
+    error = seen.error
+    assert error is not None, f"expected {expect.error}, the call returned {seen.result}"
+    assert expect.error is type(error), repr(error)
+    actual = (error.status_code, error.code, error.retryable, error.outcome_unknown)
+    assert (expect.status, expect.code, expect.retryable, expect.outcome_unknown) == actual
+    if expect.retry_after is None:
+        assert error.retry_after is None
+    else:
+        assert error.retry_after is not None
+        assert expect.retry_after[0] <= error.retry_after <= expect.retry_after[1]
+
+
+@pytest.mark.parametrize(("case", "op", "mode", "kind"), list(_params()))
+def test_fault_ends_in_its_documented_outcome(
+    case: Case,
+    op: Op,
+    mode: Mode,
+    kind: str,
+    server: SandboxServer,
+    contract_observer: ContractObserver,
+) -> None:
+    """The fault ends in the documented typed error, or in exactly one retry that succeeds."""
+    if case.off_spec:  # the fault's answer is not in the spec on purpose
+        server.sandbox.remove_observer(contract_observer)
+    expect = case.expect(op)
+    seen = _observe(case, op, mode, kind, server)
+
+    assert 0 == seen.duplicates
+    if expect.error is None:
+        assert (RESULT_TYPE[op], []) == (seen.result, seen.sleeps), seen.error
+    elif expect.retried_in(mode):
+        assert (RESULT_TYPE[op], 2) == (seen.result, seen.attempts), seen.error
+        low, high = expect.retry_after or (BACKOFF, BACKOFF)
+        assert len(seen.sleeps) == 1
+        assert low <= seen.sleeps[0] <= high
+    else:
+        _check_error(expect, seen)
+        assert (1, []) == (seen.attempts, seen.sleeps)
+    if op == "send_sms":
+        sent_once = seen.result is not None or (case.processed and case.endpoint is None)
+        if seen.error is not None and not seen.error.outcome_unknown:
+            assert 0 == seen.accepted  # no outcome_unknown: the SMS was not sent
+        else:
+            assert (1 if sent_once else 0) == seen.accepted
+
+
+def test_revoked_token_gets_one_new_token_and_one_replay(server: SandboxServer) -> None:
+    """A 401 on a cached token: one token request, one replay, no retry sleep."""
+    sandbox = server.sandbox
+    sleeps: list[float] = []
+    from smsflow import SmsFlowClient
+
+    with SmsFlowClient(
+        sandbox.client_id, sandbox.client_secret, server.url, 5, sleep=sleeps.append
+    ) as client:
+        client.get_balance()
+        sandbox.revoke_tokens()
+        client.send_sms("Fault matrix", [{"destination": "27821234567", "content": "x"}])
+        assert (2, []) == (client.token_requests, sleeps)
+    statuses = [(r.endpoint, r.status) for r in sandbox.requests]
+    expected = [("token", 200), ("balance", 200), ("send", 401), ("token", 200), ("send", 200)]
+    assert expected == statuses
+
+
+def test_idle_connection_closed_by_the_server_costs_no_request(server: SandboxServer) -> None:
+    """After the server closes an idle pooled connection, the next call opens a new one."""
+    sandbox = server.sandbox
+    from smsflow import SmsFlowClient
+
+    with SmsFlowClient(sandbox.client_id, sandbox.client_secret, server.url, 5) as client:
+        client.get_balance()
+        assert 1 == server.open_connections  # the pooled keep-alive connection
+        ENDPOINT  # noqa: B018 - keep the import used for readers: endpoints are named there
+        from .matrix import close_idle
+
+        close_idle(sandbox, server, "balance")
+        client.get_balance()
+    expected = [("token", 200), ("balance", 200), ("balance", 200)]
+    assert expected == [(r.endpoint, r.status) for r in sandbox.requests]
+
+
+# -- the README's errors table and the matrix, row for row ------------------------------------
+
+
+def readme_errors_table() -> dict[str, tuple[str, str, str]]:
+    """The README "Errors" table: first cell -> (exception, retryable, retried when ...)."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("\n## Errors\n", 1)[1].split("\n## ", 1)[0]
+    rows: dict[str, tuple[str, str, str]] = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and not set(cells[0]) <= {"-"} and cells[0] != "what happened":
+            rows[cells[0]] = (cells[1], cells[2], cells[3])
+    return rows
+
+
+def _expectations() -> Iterator[object]:
+    for case in CASES:
+        for op_kind, expect in (("token/balance", case.idempotent), ("send", case.send)):
+            if expect.error is not None:
+                yield pytest.param(case, op_kind, expect, id=f"{case.name}-{op_kind}")
+
+
+@pytest.mark.parametrize(("case", "op_kind", "expect"), list(_expectations()))
+def test_readme_errors_table_documents_the_matrix(case: Case, op_kind: str, expect: Expect) -> None:
+    """Each matrix outcome has its README row, naming the same exception and retryability."""
+    table = readme_errors_table()
+    assert expect.row in table, f"README has no errors row {expect.row!r}"
+    assert expect.error is not None and expect.row is not None
+    exception, retryable, _ = table[expect.row]
+    named = re.findall(r"SmsFlow\w+", exception)
+    if named:  # "the token call's error" names none: it is the error of that call
+        assert expect.error.__name__ in named
+    documented = {"yes": True, "no": False, "token/balance only": op_kind == "token/balance"}
+    if retryable in documented:
+        assert documented[retryable] == expect.retryable
+    if expect.code == "RESPONSE_TOO_LARGE" or "CONNECT_FAILED" in exception:
+        assert expect.code is not None and (expect.code in exception or "CONNECT_FAILED" != expect.code)

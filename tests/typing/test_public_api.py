@@ -1,0 +1,192 @@
+"""The public API as a user writes it, with explicit annotations.
+
+``mypy --strict tests/typing`` fails if a result changes or loses its type: annotations catch
+a wrong type, and ``assert_type`` catches a type that silently became ``Any`` (an annotation
+alone accepts ``Any``). pytest runs this module too, against an in-process fake transport,
+so the code shown really works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from typing import assert_type
+
+import httpx
+
+import smsflow
+from smsflow import (
+    AsyncSmsFlowClient,
+    AuthToken,
+    Balance,
+    CostBreakdown,
+    ErrorDetail,
+    Message,
+    SendResponse,
+    SendResult,
+    SmsFlowClient,
+    SmsFlowDeliveryUnknownError,
+    SmsFlowError,
+    SmsFlowRateLimitError,
+)
+
+SEND_BODY = {
+    "statusCode": 200,
+    "sendResponse": {
+        "cost": 0.5,
+        "remainingBalance": 99.5,
+        "eventId": 42,
+        "sample": "Hello",
+        "messages": 2,
+        "parts": 2,
+        "costBreakdown": [{"quantity": 2, "cost": 0.5, "network": "Vodacom"}],
+        "errorReport": [{"code": "OPTED_OUT", "message": "opted out", "field": None}],
+    },
+    "errors": None,
+}
+
+
+def handler(request: httpx.Request) -> httpx.Response:
+    """A minimal SMSFlow: any credentials, one token, fixed answers."""
+    if request.url.path.endswith("/authentication"):
+        return httpx.Response(200, json={"token": "t", "expiresInMinutes": 120, "schema": "Basic"})
+    if request.url.path.endswith("/Balance"):
+        return httpx.Response(200, json={"balance": 10.5})
+    if request.url.path.endswith("/BulkMessages"):
+        return httpx.Response(200, json=SEND_BODY)
+    return httpx.Response(404, json={"errors": [{"code": "NOT_FOUND", "message": "no"}]})
+
+
+def takes_int(value: int) -> int:
+    return value
+
+
+def takes_float(value: float) -> float:
+    return value
+
+
+def takes_str(value: str) -> str:
+    return value
+
+
+def use_send_result(result: SendResult) -> tuple[int, float, str]:
+    """Read a send result as a user would."""
+    event_id: int = result.event_id
+    response: SendResponse = result.send_response
+    cost: float = result.send_response.cost_breakdown[0].cost
+    first: CostBreakdown = response.cost_breakdown[0]
+    network: str = first.network
+    quantity: int = first.quantity
+    remaining: float = response.remaining_balance
+    parts: int = response.parts
+    messages: int = response.messages
+    sample: str | None = response.sample
+    report: tuple[ErrorDetail, ...] = response.error_report
+    code: str = report[0].code
+    field: str | None = report[0].field
+    errors: tuple[ErrorDetail, ...] = result.errors
+    status: int = result.status_code
+    assert_type(result.event_id, int)
+    assert_type(result.send_response, SendResponse)
+    assert_type(response.cost_breakdown, tuple[CostBreakdown, ...])
+    assert_type(first.cost, float)
+    assert_type(first.network, str)
+    assert_type(first.quantity, int)
+    assert_type(response.cost, float)
+    assert_type(response.remaining_balance, float)
+    assert_type(response.parts, int)
+    assert_type(response.messages, int)
+    assert_type(response.sample, str | None)
+    assert_type(response.error_report, tuple[ErrorDetail, ...])
+    assert_type(report[0].code, str)
+    assert_type(result.status_code, int)
+    vendor_style: object = result["sendResponse"]["eventId"]  # 0.2.0 code: a plain dict read
+    assert vendor_style == event_id
+    assert (sample, field, errors, status) == ("Hello", None, (), 200)
+    assert (quantity, remaining, parts, messages) == (2, 99.5, 2, 2)
+    return takes_int(event_id), takes_float(cost), takes_str(network + code)
+
+
+def use_balance(balance: Balance) -> float:
+    """Read a balance as a user would."""
+    amount: float = balance.balance
+    assert_type(balance.balance, float)
+    assert json.dumps(balance) == '{"balance": 10.5}'
+    return takes_float(amount)
+
+
+def test_sync_client_types() -> None:
+    """The sync client's calls return the documented types."""
+    with (
+        httpx.Client(transport=httpx.MockTransport(handler)) as http,
+        SmsFlowClient("id", "secret", base_url="https://api.test", http_client=http) as client,
+    ):
+        token: AuthToken = client.authenticate()
+        expires: dt.datetime = token.expires_at
+        assert_type(client.authenticate(), AuthToken)
+        assert_type(token.token, str)
+        assert_type(client.get_balance(), Balance)
+        balance: Balance = client.get_balance(timeout=5.0)
+        result: SendResult = client.send_sms(
+            campaign_name="Typed",
+            messages=[
+                Message(destination="27821234567", content="Hello"),
+                {"destination": "27831234567", "content": "Hello"},
+            ],
+            start_delivery_utc=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
+            check_opt_outs=True,
+            retry=False,
+        )
+        base_url: str = client.base_url
+    assert expires.tzinfo is not None
+    assert use_balance(balance) == 10.5
+    assert use_send_result(result) == (42, 0.5, "VodacomOPTED_OUT")
+    assert base_url == "https://api.test"
+
+
+def test_async_client_types() -> None:
+    """The async client's calls return the same types, awaited."""
+
+    async def main() -> tuple[float, int]:
+        async with (
+            httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http,
+            AsyncSmsFlowClient(
+                "id", "secret", base_url="https://api.test", http_client=http
+            ) as client,
+        ):
+            token: AuthToken = await client.authenticate()
+            assert_type(await client.get_balance(), Balance)
+            balance: Balance = await client.get_balance()
+            result: SendResult = await client.send_sms(
+                "Typed", (m for m in [Message("27821234567", "Hello")])
+            )
+        assert token.token == "t"
+        return use_balance(balance), use_send_result(result)[0]
+
+    assert asyncio.run(main()) == (10.5, 42)
+
+
+def describe(error: SmsFlowError) -> str:
+    """Error attributes a handler reads, with their types."""
+    status: int | None = error.status_code
+    code: str = error.code
+    assert_type(error.status_code, int | None)
+    assert_type(error.code, str)
+    assert_type(error.retry_after, float | None)
+    retryable: bool = error.retryable
+    retry_after: float | None = error.retry_after
+    outcome_unknown: bool = error.outcome_unknown
+    return f"{status} {code} {retryable} {retry_after} {outcome_unknown}"
+
+
+def test_error_types() -> None:
+    """Errors carry typed attributes and the hierarchy a user catches on."""
+    try:
+        raise SmsFlowRateLimitError("slow down", status_code=429, retryable=True, retry_after=2.0)
+    except SmsFlowError as error:
+        text = describe(error)
+    assert text == "429 RATE_LIMITED True 2.0 False"
+    unknown: SmsFlowError = SmsFlowDeliveryUnknownError("lost", outcome_unknown=True)
+    network: type[smsflow.SmsFlowNetworkError] = SmsFlowDeliveryUnknownError
+    assert isinstance(unknown, network)

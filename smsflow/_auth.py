@@ -8,7 +8,8 @@
   token is used, and renewal is not tried again for :data:`RENEWAL_RETRY_S` seconds (so a
   failing token endpoint costs one token request per interval, not one per call).
 * A 401 to a request that used a cached token means the token was revoked: the token is
-  dropped, a new one fetched once, and the request replayed once (a 401 proves the request
+  dropped, a new one fetched once (or taken from the store, when another process sharing it
+  already stored a newer one), and the request replayed once (a 401 proves the request
   was not accepted, so the replay cannot duplicate a send). A second 401 is returned as is
   and becomes :class:`~smsflow.SmsFlowAuthenticationError`.
 * The client id and secret go only to the token endpoint (HTTP Basic); errors from it never
@@ -299,6 +300,8 @@ class SmsFlowAuth(httpx.Auth):
             current = cache.fresh()
             if current is None or current == token:
                 cache.drop(token)
+                current = cache.fresh()  # a shared store may already hold a newer token
+            if current is None:
                 started = time.monotonic()
                 token_response = yield cache.token_request()
                 _read_token_answer(cache.config, token_response, started)
@@ -334,6 +337,8 @@ class SmsFlowAuth(httpx.Auth):
             current = cache.fresh()
             if current is None or current == token:
                 cache.drop(token)
+                current = cache.fresh()  # a shared store may already hold a newer token
+            if current is None:
                 started = time.monotonic()
                 token_response = yield cache.token_request()
                 await _aread_token_answer(cache.config, token_response, started)

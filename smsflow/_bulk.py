@@ -51,8 +51,8 @@ from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, Final, Literal, Self, cast
 
-from ._core import Core, Operation
-from ._destinations import destination_problem, normalize_destination
+from ._core import Core, Operation, normalized
+from ._destinations import destination_problem
 from ._errors import (
     SmsFlowAuthenticationError,
     SmsFlowError,
@@ -522,22 +522,15 @@ class BulkEngine:
 
     def _check(self, item: Any, index: int) -> MessageOutcome | tuple[str, str, int, bytes]:
         try:
-            message = check_message(item, index)
+            checked = (
+                normalized(item, index, self.settings.default_country)
+                if self.settings.normalize_destinations
+                else item
+            )
+            message = check_message(checked, index)
         except SmsFlowValidationError as error:
             return self._rejected(index, item, error.code, error.message)
         destination, content = message["destination"], message["content"]
-        if self.settings.normalize_destinations:
-            try:
-                destination = normalize_destination(
-                    destination, default_country=self.settings.default_country
-                )
-            except SmsFlowValidationError as error:
-                return self._rejected(
-                    index,
-                    item,
-                    "INVALID_DESTINATION",
-                    f"messages[{index}].destination: {error.message}",
-                )
         try:
             record = f"{index}\x1f{destination}\x1f{content}\x1e".encode()
         except UnicodeEncodeError:
@@ -750,9 +743,11 @@ class BulkRun(Iterator[MessageOutcome]):
     in flight, whose outcomes go to the journal.
     """
 
-    def __init__(self, outcomes: Generator[MessageOutcome, None, None], engine: BulkEngine):
-        self._outcomes = outcomes
+    def __init__(self, chunks: Generator[list[MessageOutcome], None, None], engine: BulkEngine):
+        self._chunks = chunks  # the driver hands out outcomes a batch (or a rejection) at a time
         self._engine = engine
+        self._chunk: list[MessageOutcome] = []
+        self._next = 0
 
     def __repr__(self) -> str:
         return f"BulkRun({self._engine.settings.campaign_name!r}, {self.progress})"
@@ -766,11 +761,14 @@ class BulkRun(Iterator[MessageOutcome]):
         return self
 
     def __next__(self) -> MessageOutcome:
-        return next(self._outcomes)
+        while self._next >= len(self._chunk):  # bounded: the driver's chunks are never empty
+            self._chunk, self._next = next(self._chunks), 0
+        self._next += 1
+        return self._chunk[self._next - 1]
 
     def close(self) -> None:
         """Stop: start no new batch, wait for those in flight, release the journal."""
-        self._outcomes.close()
+        self._chunks.close()
 
     def __enter__(self) -> Self:
         return self
@@ -787,9 +785,13 @@ class BulkRun(Iterator[MessageOutcome]):
 class AsyncBulkRun(AsyncIterator[MessageOutcome]):
     """The outcomes of ``AsyncSmsFlowClient.send_bulk`` (``async for``). See :class:`BulkRun`."""
 
-    def __init__(self, outcomes: AsyncGenerator[MessageOutcome, None], engine: BulkEngine) -> None:
-        self._outcomes = outcomes
+    def __init__(
+        self, chunks: AsyncGenerator[list[MessageOutcome], None], engine: BulkEngine
+    ) -> None:
+        self._chunks = chunks
         self._engine = engine
+        self._chunk: list[MessageOutcome] = []
+        self._next = 0
 
     def __repr__(self) -> str:
         return f"AsyncBulkRun({self._engine.settings.campaign_name!r}, {self.progress})"
@@ -803,11 +805,14 @@ class AsyncBulkRun(AsyncIterator[MessageOutcome]):
         return self
 
     async def __anext__(self) -> MessageOutcome:
-        return await anext(self._outcomes)
+        while self._next >= len(self._chunk):  # bounded: the driver's chunks are never empty
+            self._chunk, self._next = await anext(self._chunks), 0
+        self._next += 1
+        return self._chunk[self._next - 1]
 
     async def aclose(self) -> None:
         """Stop: start no new batch, wait for those in flight, release the journal."""
-        await self._outcomes.aclose()
+        await self._chunks.aclose()
 
     async def __aenter__(self) -> Self:
         return self

@@ -130,18 +130,6 @@ class _CappedBody:
 _END: Any = object()  # the end of a bulk run's input
 
 
-async def _async_source(
-    messages: Iterable[MessageLike] | AsyncIterable[MessageLike],
-) -> AsyncGenerator[Any, None]:
-    """The messages of an async ``send_bulk`` as one async iterator (sync or async input)."""
-    if isinstance(messages, AsyncIterable):
-        async for item in messages:
-            yield item
-    else:
-        for item in messages:
-            yield item
-
-
 class _BaseClient(Generic[H]):
     """Settings, token cache and core shared by both clients (no I/O)."""
 
@@ -558,7 +546,7 @@ class SmsFlowClient(_BaseClient[httpx.Client]):
 
     def _bulk_outcomes(
         self, engine: BulkEngine, messages: Iterable[MessageLike]
-    ) -> Generator[MessageOutcome, None, None]:
+    ) -> Generator[list[MessageOutcome], None, None]:
         source = iter(messages)
         engine.start()
         running: dict[Future[BatchResult], Batch] = {}
@@ -570,13 +558,14 @@ class SmsFlowClient(_BaseClient[httpx.Client]):
                     item = next(source, _END)
                     more = item is not _END
                     outcomes, batch = engine.feed(item) if more else engine.end()
-                    yield from outcomes
+                    if outcomes:
+                        yield outcomes
                     if batch is not None:
                         running[pool.submit(self._send_batch, engine, batch)] = batch
                 if running:
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in finished:
-                        yield from engine.finish(running.pop(future), future.result())
+                        yield engine.finish(running.pop(future), future.result())
             engine.done()
         finally:
             engine.stop("CANCELLED", "the run was closed before it finished")
@@ -776,26 +765,29 @@ class AsyncSmsFlowClient(_BaseClient[httpx.AsyncClient]):
 
     async def _bulk_outcomes(
         self, engine: BulkEngine, messages: Iterable[MessageLike] | AsyncIterable[MessageLike]
-    ) -> AsyncGenerator[MessageOutcome, None]:
-        source = _async_source(messages)
+    ) -> AsyncGenerator[list[MessageOutcome], None]:
+        items = None if isinstance(messages, AsyncIterable) else iter(messages)
+        async_items = aiter(messages) if isinstance(messages, AsyncIterable) else None
         engine.start()
         running: dict[asyncio.Task[BatchResult], Batch] = {}
         try:
             more = True
             while more or running:
                 while more and len(running) < engine.capacity:
-                    item = await anext(source, _END)
+                    if items is not None:
+                        item = next(items, _END)
+                    else:
+                        item = await anext(async_items, _END)  # type: ignore[arg-type]
                     more = item is not _END
                     outcomes, batch = engine.feed(item) if more else engine.end()
-                    for outcome in outcomes:
-                        yield outcome
+                    if outcomes:
+                        yield outcomes
                     if batch is not None:
                         running[asyncio.create_task(self._send_batch(engine, batch))] = batch
                 if running:
                     finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                     for task in finished:
-                        for outcome in engine.finish(running.pop(task), task.result()):
-                            yield outcome
+                        yield engine.finish(running.pop(task), task.result())
             engine.done()
         finally:
             engine.stop("CANCELLED", "the run was closed before it finished")
@@ -805,7 +797,6 @@ class AsyncSmsFlowClient(_BaseClient[httpx.AsyncClient]):
             finally:
                 for task in running:
                     task.cancel()
-                await source.aclose()
                 engine.close()
 
     async def _send_batch(self, engine: BulkEngine, batch: Batch) -> BatchResult:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
@@ -36,6 +36,7 @@ from ._logging import logger
 from ._results import AuthToken, Balance, SendResult, ShapeError
 from ._retry import RetryMode, RetryPolicy, parse_retry_after
 from ._validate import (
+    Message,
     MessageLike,
     check_campaign_name,
     check_messages,
@@ -185,7 +186,7 @@ class Core:
         items = (
             messages
             if prevalidated
-            else _normalized(check_messages(messages), normalize_destinations)
+            else check_messages(_normalizing(messages, normalize_destinations))
         )
         body = {"SendOptions": options.to_dict(), "messages": items}
         return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -369,28 +370,49 @@ class Core:
             return result
 
 
-def _normalized(items: list[dict[str, str]], normalize: object) -> list[dict[str, str]]:
-    """``items`` with each destination normalised when ``normalize`` is True.
+def normalized(item: Any, index: int, default_country: str = "ZA") -> Any:
+    """``item`` with its destination normalised (a copy; ``item`` itself when unchanged).
+
+    Anything that is not a message with a ``str`` destination is returned as is, for
+    :func:`~smsflow._validate.check_message` to explain.
 
     Raises:
-        SmsFlowValidationError: ``normalize`` is not a bool, or a destination cannot be
-            normalised (code ``INVALID_DESTINATION``, ``field`` ``messages[i].destination``).
+        SmsFlowValidationError: the destination cannot be normalised (code
+            ``INVALID_DESTINATION``, ``field`` ``messages[index].destination``).
     """
+    if isinstance(item, Message):
+        destination: Any = item.destination
+    elif isinstance(item, Mapping):
+        destination = item.get("destination")
+    else:
+        return item
+    if not isinstance(destination, str):
+        return item
+    try:
+        value = normalize_destination(destination, default_country=default_country)
+    except SmsFlowValidationError as exc:
+        where = f"messages[{index}].destination"
+        raise invalid(f"{where}: {exc.message}", "INVALID_DESTINATION", where) from None
+    if value == destination:
+        return item
+    if isinstance(item, Message):
+        return Message(value, item.content)
+    return {**item, "destination": value}
+
+
+def _normalizing(messages: Any, normalize: object) -> Any:
+    """``messages``, normalising each destination on the way when ``normalize`` is True."""
     if normalize is False:
-        return items
+        return messages
     if normalize is not True:
         raise invalid(
             f"normalize_destinations must be True or False, not {normalize!r}",
             "INVALID_REQUEST",
             "normalize_destinations",
         )
-    for index, item in enumerate(items):
-        try:
-            item["destination"] = normalize_destination(item["destination"])
-        except SmsFlowValidationError as exc:
-            where = f"messages[{index}].destination"
-            raise invalid(f"{where}: {exc.message}", "INVALID_DESTINATION", where) from None
-    return items
+    if isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Iterable):
+        return messages  # check_messages says what is wrong with it
+    return (normalized(item, index) for index, item in enumerate(messages))
 
 
 def _safe_text(content: bytes) -> str | None:

@@ -128,7 +128,7 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     value = value.strip()
     if not value:
         return None
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²".isdigit() is True, but float("²") fails
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)

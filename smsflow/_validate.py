@@ -3,8 +3,9 @@
 Every failure is a :class:`~smsflow.SmsFlowValidationError` raised before any I/O, with
 ``status_code`` ``None``, the API-style ``code`` and a ``body`` shaped like an API error
 (``{"errors": [{"code", "message", "field"}]}``) so handlers treat both alike.
-Limits come from ``spec/openapi.yaml``: content 1-1600 characters, destination 1-64
-characters, campaign name 1-255 characters, 1-1000 messages per request.
+Limits come from ``spec/openapi.yaml``: content 1-1600 characters, destination 8-15
+characters, campaign name 1-255 characters, 1-1000 messages per request; a destination is
+8-15 ASCII digits (sent exactly as given: nothing is normalised unless asked).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ __all__ = [
 ]
 
 MAX_CONTENT: Final = 1600
-MAX_DESTINATION: Final = 64
+MAX_DESTINATION: Final = 15  # E.164 without "+": 8 to 15 ASCII digits (the spec's pattern)
+MIN_DESTINATION: Final = 8
 MAX_CAMPAIGN_NAME: Final = 255
 MAX_MESSAGES_PER_REQUEST: Final = 1000
 
@@ -71,6 +73,10 @@ def _text(value: Any, name: str, field: str, max_len: int, code: str) -> str:
         raise invalid(f"{field} is empty", code, field)
     if len(value) > max_len:
         raise invalid(f"{field} has {len(value)} characters; the limit is {max_len}", code, field)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: not valid Unicode, cannot be sent as JSON
+        raise invalid(f"{field} is not valid Unicode (a lone surrogate)", code, field) from None
     return value
 
 
@@ -112,14 +118,27 @@ def check_message(item: Any, index: int) -> dict[str, str]:
         )
     return {
         "content": _text(content, "content", f"{where}.content", MAX_CONTENT, "INVALID_CONTENT"),
-        "destination": _text(
-            destination,
-            "destination",
-            f"{where}.destination",
-            MAX_DESTINATION,
-            "INVALID_DESTINATION",
-        ),
+        "destination": _msisdn(destination, f"{where}.destination"),
     }
+
+
+def _msisdn(value: Any, field: str) -> str:
+    """The destination as given, if it is 8-15 ASCII digits (no normalising: see
+    :func:`smsflow.normalize_destination` or ``normalize_destinations=True``)."""
+    code = "INVALID_DESTINATION"
+    if not isinstance(value, str):
+        raise invalid(f"{field} must be a str, not {type(value).__name__}", code, field)
+    if not (
+        MIN_DESTINATION <= len(value) <= MAX_DESTINATION and value.isascii() and value.isdigit()
+    ):
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        raise invalid(
+            f"{field} {shown!r} is not 8 to 15 digits in international form without '+' "
+            "(e.g. 27821234567); normalize_destination() converts local forms",
+            code,
+            field,
+        )
+    return value
 
 
 def check_messages(
@@ -191,4 +210,9 @@ def check_start_delivery(value: Any) -> dt.datetime | None:
             code,
             fld,
         )
-    return value.astimezone(dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+05:00 is before year 1 in UTC
+        raise invalid(
+            f"start_delivery_utc {value.isoformat()} is out of range in UTC", code, fld
+        ) from None

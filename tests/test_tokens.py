@@ -429,3 +429,17 @@ def test_store_keys_separate_accounts_and_hold_no_secret(api: FakeApi) -> None:
     assert len(store.keys) == 2
     assert all(key.isalnum() and CLIENT_SECRET not in key for key in store.keys)
     assert len(api.to("balance")) == 1  # the other client never sent the first one's token
+
+
+def test_revoked_token_is_replaced_from_a_shared_store(api: FakeApi) -> None:
+    """After a revocation, a second client sharing the store takes the token the first one
+    already stored instead of fetching another."""
+    store = RecordingStore()
+    first, second = api.client(token_store=store), api.client(token_store=store)
+    first.get_balance()
+    second.get_balance()
+    api.revoke_all()
+    first.get_balance()  # 401, fetches and stores tok-2
+    second.get_balance()  # 401 on tok-1, finds tok-2 in the store
+    assert len(api.to("token")) == 2
+    assert api.to("balance")[-1].headers["Authorization"] == "Bearer tok-2"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from smsflow import Message, SmsFlowValidationError
 from smsflow._validate import (
@@ -25,13 +27,16 @@ SAST = dt.timezone(dt.timedelta(hours=2))
 
 
 def test_limits_match_the_spec() -> None:
-    """The limits are the spec's: 1600, 64, 255 characters, 1000 messages."""
+    """The limits are the spec's own (content, destination, campaign name, batch)."""
+    spec = yaml.safe_load((Path(__file__).parents[1] / "spec" / "openapi.yaml").read_text())
+    schemas = spec["components"]["schemas"]
+    message = schemas["Message"]["properties"]
     assert (
-        MAX_CONTENT,
-        MAX_DESTINATION,
-        MAX_CAMPAIGN_NAME,
-        MAX_MESSAGES_PER_REQUEST,
-    ) == (1600, 64, 255, 1000)
+        message["content"]["maxLength"],
+        message["destination"]["maxLength"],
+        schemas["SendOptions"]["properties"]["campaignName"]["maxLength"],
+        schemas["SendMessagesRequest"]["properties"]["messages"]["maxItems"],
+    ) == (MAX_CONTENT, MAX_DESTINATION, MAX_CAMPAIGN_NAME, MAX_MESSAGES_PER_REQUEST)
 
 
 def test_message_to_dict() -> None:

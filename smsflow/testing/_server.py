@@ -21,7 +21,7 @@ import socketserver
 import struct
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Final, Self
@@ -356,8 +356,9 @@ def serve(
 def wsgi_app(sandbox: Sandbox) -> WSGIApplication:
     """A WSGI application answering from ``sandbox`` (for schemathesis or any WSGI server).
 
-    ``delay`` faults sleep; ``drop`` and ``lose_response`` raise ``ConnectionAbortedError``
-    (WSGI cannot close a connection silently); ``truncate`` returns half of the body.
+    ``delay`` faults sleep; ``drop``, ``lose_response`` and ``reset`` raise
+    ``ConnectionAbortedError`` (WSGI cannot close a connection silently); ``truncate`` returns
+    half of the body; ``trickle`` yields the body one byte per pause.
     """
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -380,11 +381,21 @@ def wsgi_app(sandbox: Sandbox) -> WSGIApplication:
         reply = sandbox.handle(str(environ["REQUEST_METHOD"]), path, headers, body)
         if reply.delay > 0:
             sandbox.sleep(reply.delay)
-        if reply.action == "drop":
+        if not reply.answered:
             raise ConnectionAbortedError("the sandbox dropped the connection")
         payload = reply.body if reply.action == "answer" else reply.body[: len(reply.body) // 2]
         response_headers = [*reply.headers.items(), ("Content-Length", str(len(payload)))]
         start_response(f"{reply.status} {_reason(reply.status)}", response_headers)
-        return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [payload]
+        if environ["REQUEST_METHOD"] == "HEAD":
+            return [b""]
+        if reply.trickle > 0:
+            return _trickled(sandbox, payload, reply.trickle)
+        return [payload]
 
     return app
+
+
+def _trickled(sandbox: Sandbox, payload: bytes, pause: float) -> Iterator[bytes]:
+    for index in range(len(payload)):
+        sandbox.sleep(pause)
+        yield payload[index : index + 1]

@@ -88,6 +88,8 @@ def test_sandbox_follows_the_spec(case: schemathesis.Case[Any]) -> None:
 
 @server_schema.parametrize()
 @SETTINGS
-def test_loopback_server_follows_the_spec(case: schemathesis.Case[Any], loopback: SandboxServer) -> None:
+def test_loopback_server_follows_the_spec(
+    case: schemathesis.Case[Any], loopback: SandboxServer
+) -> None:
     case.call_and_validate(base_url=loopback.url, headers=_auth(case, SERVER_SANDBOX))
     assert not OBSERVER.violations, "\n\n".join(OBSERVER.violations)

@@ -31,6 +31,8 @@ from smsflow import (
 )
 from smsflow.testing import Sandbox, SandboxServer
 
+from .support import async_transport, sync_transport
+
 Op = Literal["authenticate", "get_balance", "send_sms"]
 Mode = Literal["once", "retry", "opt_in"]
 Endpoint = Literal["token", "balance", "send"]
@@ -450,7 +452,8 @@ def run_sync(case: Case, op: Op, mode: Mode, sandbox: Sandbox, server: SandboxSe
     """Run ``op`` through a :class:`SmsFlowClient` with the fault injected."""
     seen = Observed()
     endpoint = case.endpoint or ENDPOINT[op]
-    with SmsFlowClient(sleep=seen.sleeps.append, **client_options(case, sandbox, server, mode)) as client:
+    options = client_options(case, sandbox, server, mode)
+    with SmsFlowClient(sleep=seen.sleeps.append, transport=sync_transport(), **options) as client:
         if case.warm_up:
             client.get_balance()
         since, accepted = len(sandbox.requests), sandbox.accepted_count
@@ -482,7 +485,7 @@ async def run_async(
         seen.sleeps.append(seconds)
 
     options = client_options(case, sandbox, server, mode)
-    async with AsyncSmsFlowClient(sleep=sleep, **options) as client:
+    async with AsyncSmsFlowClient(sleep=sleep, transport=async_transport(), **options) as client:
         if case.warm_up:
             await client.get_balance()
         since, accepted = len(sandbox.requests), sandbox.accepted_count

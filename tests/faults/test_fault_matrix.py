@@ -49,13 +49,6 @@ def _params() -> Iterator[object]:
                     yield pytest.param(case, op, mode, kind, id=f"{case.name}-{op}-{mode}-{kind}")
 
 
-@pytest.fixture
-def server(contract_observer: ContractObserver) -> Iterator[SandboxServer]:
-    """A fresh sandbox behind a loopback server."""
-    with SandboxServer(Sandbox()) as running:
-        yield running
-
-
 def _observe(case: Case, op: Op, mode: Mode, kind: str, server: SandboxServer) -> Observed:
     if kind == "sync":
         return run_sync(case, op, mode, server.sandbox, server)
@@ -85,7 +78,10 @@ def test_fault_ends_in_its_documented_outcome(
     contract_observer: ContractObserver,
 ) -> None:
     """The fault ends in the documented typed error, or in exactly one retry that succeeds."""
-    if case.off_spec:  # the fault's answer is not in the spec on purpose
+    # The contract observer checks every exchange of the sync runs against the spec (~12 ms
+    # each). The async runs are not checked again: they make the same requests
+    # (tests/test_parity.py) and get the same answers. Off-spec answers are on purpose.
+    if case.off_spec or kind == "async":
         server.sandbox.remove_observer(contract_observer)
     expect = case.expect(op)
     seen = _observe(case, op, mode, kind, server)

@@ -153,3 +153,40 @@ def test_open_and_close_connections() -> None:
         assert server.open_connections == 0
     assert server.open_connections == 0
     server.close_connections()  # stopped: nothing to do
+
+
+# ----------------------------------------------------------------------------- WSGI
+
+
+def _wsgi_get(sandbox: Sandbox, path: str, headers: dict[str, str]) -> tuple[str, bytes]:
+    import io
+
+    from smsflow.testing import wsgi_app
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "wsgi.input": io.BytesIO(b""),
+        **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()},
+    }
+    seen: list[str] = []
+    chunks = wsgi_app(sandbox)(environ, lambda status, _headers: seen.append(status))  # type: ignore[arg-type, return-value]
+    return seen[0], b"".join(chunks)
+
+
+def test_wsgi_faults() -> None:
+    sandbox, sleep = make()
+    sandbox.reset_next(endpoint="token")
+    sandbox.drop_next(endpoint="token")
+    for _ in range(2):
+        with pytest.raises(ConnectionAbortedError):
+            _wsgi_get(sandbox, TOKEN, basic())
+    sandbox.trickle_next(1, 0.01, endpoint="token")
+    status, body = _wsgi_get(sandbox, TOKEN, basic())
+    assert status == "200 OK"
+    assert len(sleep.calls) == len(body)
+    sandbox.truncate_next(endpoint="token")
+    status, body = _wsgi_get(sandbox, TOKEN, basic())
+    assert status == "200 OK"
+    assert not body.endswith(b"}")

@@ -80,7 +80,10 @@ def test_assert_each_accepted_once_reports_missing_and_unexpected() -> None:
     assert "1 never accepted" in text
     assert "1 accepted but not expected" in text
     assert "('27821234567', 'b')" in text
-    with pytest.raises(AssertionError, match="given twice"):
+    with pytest.raises(AssertionError, match="1 never accepted") as caught:
+        sandbox.assert_each_accepted_once(iter([("27821234567", "a"), ("27821234567", "b")]))
+    assert "e.g." not in str(caught.value)  # a one-shot iterator: counts only
+    with pytest.raises(AssertionError, match="1 pairs listed twice"):
         sandbox.assert_each_accepted_once(
             [("27821234567", "a")] * 2 + [("27821234567", "surprise")]
         )

@@ -14,6 +14,8 @@ class Message:
     Attributes:
         content (str): The message text, 1 to 1600 characters.
         destination (str): The MSISDN in international form without `+`, e.g. `27821234567`.
+            Decision: 8 to 15 ASCII digits (E.164 without `+`); anything else is refused
+            with 400 `INVALID_DESTINATION` (the vendor worker's own cap is 64 characters).
     """
 
     content: str

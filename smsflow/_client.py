@@ -180,9 +180,11 @@ class _BaseClient(Generic[H]):
         self._owns_http = http_client is None
         self._closed = False
         self._limits = limits or DEFAULT_LIMITS
-        if transport is not None and http_client is not None:
+        if http_client is not None and (transport is not None or limits is not None):
             raise SmsFlowValidationError(
-                "pass either http_client or transport, not both", code="INVALID_SETTING"
+                "transport= and limits= configure the httpx client smsflow creates; with your "
+                "own http_client=, set them on it instead",
+                code="INVALID_SETTING",
             )
         self._transport = transport
 
@@ -294,7 +296,7 @@ class SmsFlowClient(_BaseClient[httpx.Client]):
         token_timeout: Timeout of the token call (default: ``timeout``).
         token_store: Where tokens are kept (default: memory; see ``FileTokenStore``).
         http_client: Your own ``httpx.Client`` (proxies, mTLS, transports); not closed by us.
-        limits: Connection-pool limits of the client we create (default 100 / 20 keep-alive).
+        limits: Connection-pool limits of the client we create (default 100, all kept alive).
         allow_insecure_http: Permit ``http://`` to a remote host (never do this in production).
         max_response_bytes: Larger answers are refused (default 1 MiB).
         clock: Seconds since the epoch, for token expiry (injectable).

@@ -28,7 +28,7 @@ DEFAULT_BASE_URL: Final = "https://portal.smsflow.co.za"
 DEFAULT_TIMEOUT_S: Final = 30.0
 DEFAULT_CONNECT_TIMEOUT_S: Final = 10.0
 DEFAULT_MAX_RESPONSE_BYTES: Final = 1024 * 1024  # 1 MiB: far above any documented answer
-DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=100)
 USER_AGENT: Final = "smsflow-python/1.0.0"
 
 TimeoutTypes = float | int | httpx.Timeout | None

@@ -189,23 +189,34 @@ def test_destinations_are_normalised_before_sending() -> None:
     assert expected == [o.destination for o in sorted(outcomes, key=lambda o: o.index)]
 
 
-@pytest.mark.invalid_requests
 def test_without_normalisation_destinations_are_sent_as_given() -> None:
-    """normalize_destinations=False sends as given; the API's refusal names the message."""
+    """normalize_destinations=False sends digits as given; other forms are rejected."""
     sandbox = Sandbox()
     items = [
-        {"destination": "27821234567", "content": "Hi"},
+        {"destination": "0821234567", "content": "Hi"},
         {"destination": "082 123 4567", "content": "Hi"},
     ]
     outcomes, _ = send("sync", sandbox, items, normalize_destinations=False)
     first, second = sorted(outcomes, key=lambda o: o.index)
-    assert (
-        second.status,
-        second.status_code,
-        second.code,
-    ) == ("refused", 400, "INVALID_DESTINATION")
-    assert [p.field for p in second.problems] == ["messages[1].destination"]
-    assert (first.status, first.problems) == ("refused", ())
+    assert [m.destination for m in sandbox.messages] == ["0821234567"]
+    assert (first.status, second.status, second.code) == ("sent", "rejected", "INVALID_DESTINATION")
+
+
+def test_an_api_refusal_names_the_message_at_fault(api: FakeApi) -> None:
+    """A 400 whose errors name messages[1] refuses the batch; that message lists the problem."""
+    problem = {"code": "INVALID_DESTINATION", "message": "no", "field": "messages[1].destination"}
+    body = {"statusCode": 400, "errors": [problem]}
+    api.queue("send", httpx.Response(400, json=body))
+    outcomes, _ = send("sync", api, messages(3))
+    by_index = sorted(outcomes, key=lambda o: o.index)
+    assert [(o.status, o.status_code, o.code) for o in by_index] == [
+        ("refused", 400, "INVALID_DESTINATION")
+    ] * 3
+    assert [[p.field for p in o.problems] for o in by_index] == [
+        [],
+        ["messages[1].destination"],
+        [],
+    ]
 
 
 def test_opted_out_recipients_are_reported_on_their_own_message() -> None:

@@ -69,7 +69,10 @@ class Detector:
 
     def __init__(self, planted: Planted) -> None:
         needles: dict[str, str] = {}
-        for name, value in (("client secret", planted.secret), ("wrong secret", planted.wrong_secret)):
+        for name, value in (
+            ("client secret", planted.secret),
+            ("wrong secret", planted.wrong_secret),
+        ):
             basic = base64.b64encode(f"{CLIENT_ID}:{value}".encode()).decode()
             needles[basic] = f"{name} (HTTP Basic)"
             for start in range(len(value) - WINDOW + 1):
@@ -154,6 +157,11 @@ def error_exhibits(where: str, error: SmsFlowError) -> list[tuple[str, str]]:
 Fault = Callable[[Sandbox], None]
 
 
+def on(endpoint: str, method: str, **options: Any) -> Fault:
+    """Inject the sandbox fault ``method`` (e.g. ``"fail_next"``) into ``endpoint``."""
+    return lambda sandbox: getattr(sandbox, method)(endpoint=endpoint, **options)
+
+
 def faults(planted: Planted) -> list[tuple[str, str, Fault]]:
     """(name, operation, injection) of every fault the scenarios go through."""
     leaked_token = "leaky" + secrets.token_hex(12)
@@ -165,7 +173,11 @@ def faults(planted: Planted) -> list[tuple[str, str, Fault]]:
     cases: list[tuple[str, str, Fault]] = [
         ("token 503", "authenticate", lambda s: s.fail_next(endpoint="token", status=503)),
         ("token 401", "authenticate", lambda s: s.fail_next(endpoint="token", status=401)),
-        ("token broken", "authenticate", lambda s: s.malformed_next(endpoint="token", body=broken_token)),
+        (
+            "token broken",
+            "authenticate",
+            lambda s: s.malformed_next(endpoint="token", body=broken_token),
+        ),
         (
             "token error naming a token",
             "authenticate",
@@ -176,14 +188,14 @@ def faults(planted: Planted) -> list[tuple[str, str, Fault]]:
     ]
     for endpoint, op in (("balance", "get_balance"), ("send", "send_sms")):
         cases += [
-            (f"{endpoint} 400", op, lambda s, e=endpoint: s.fail_next(endpoint=e, status=400)),
-            (f"{endpoint} 503", op, lambda s, e=endpoint: s.fail_next(endpoint=e, status=503)),
-            (f"{endpoint} html", op, lambda s, e=endpoint: s.html_next(endpoint=e)),
-            (f"{endpoint} malformed", op, lambda s, e=endpoint: s.malformed_next(endpoint=e)),
-            (f"{endpoint} truncated", op, lambda s, e=endpoint: s.truncate_next(endpoint=e)),
-            (f"{endpoint} dropped", op, lambda s, e=endpoint: s.drop_next(endpoint=e)),
-            (f"{endpoint} reset", op, lambda s, e=endpoint: s.reset_next(endpoint=e)),
-            (f"{endpoint} late", op, lambda s, e=endpoint: s.delay_next(seconds=0.4, endpoint=e)),
+            (f"{endpoint} 400", op, on(endpoint, "fail_next", status=400)),
+            (f"{endpoint} 503", op, on(endpoint, "fail_next", status=503)),
+            (f"{endpoint} html", op, on(endpoint, "html_next")),
+            (f"{endpoint} malformed", op, on(endpoint, "malformed_next")),
+            (f"{endpoint} truncated", op, on(endpoint, "truncate_next")),
+            (f"{endpoint} dropped", op, on(endpoint, "drop_next")),
+            (f"{endpoint} reset", op, on(endpoint, "reset_next")),
+            (f"{endpoint} late", op, on(endpoint, "delay_next", seconds=0.4)),
         ]
     return cases
 
@@ -329,7 +341,8 @@ def test_smsflow_log_variable_turns_logging_on(planted: Planted) -> None:
         f"sandbox = Sandbox(client_secret={planted.secret!r})\n"
         "with sandbox.client() as client:\n"
         "    client.get_balance()\n"
-        f"    client.send_sms('Log', [{{'destination': {DESTINATION!r}, 'content': {planted.content!r}}}])\n"
+        f"    message = {{'destination': {DESTINATION!r}, 'content': {planted.content!r}}}\n"
+        "    client.send_sms('Log', [message])\n"
     )
 
     def run(level: str) -> str:
@@ -342,7 +355,9 @@ def test_smsflow_log_variable_turns_logging_on(planted: Planted) -> None:
 
     debug, off = run("debug"), run("")
     assert "" == off
-    assert re.search(r"smsflow DEBUG GET /api/integration/Balance -> 200 in [\d.]+ ms \(attempt 1\)", debug)
+    assert re.search(
+        r"smsflow DEBUG GET /api/integration/Balance -> 200 in [\d.]+ ms \(attempt 1\)", debug
+    )
     assert "POST /api/integration/BulkMessages -> 200" in debug
     for hidden in (planted.secret, DESTINATION, planted.content):
         assert hidden not in debug

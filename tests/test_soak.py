@@ -144,7 +144,9 @@ def account(sandbox: Sandbox, pairs: list[tuple[str, str]], tally: Tally) -> dic
 
 def check(counts: dict[str, int]) -> None:
     """Nothing duplicated, lost, wrongly reported or unaccounted; faults were injected."""
-    failures = {k: counts[k] for k in ("duplicated", "lost", "not_sent_but_accepted", "unaccounted")}
+    failures = {
+        k: counts[k] for k in ("duplicated", "lost", "not_sent_but_accepted", "unaccounted")
+    }
     assert {"duplicated": 0, "lost": 0, "not_sent_but_accepted": 0, "unaccounted": 0} == failures
     assert counts["sent"] + counts["not_sent"] + counts["unknown"] == counts["messages"]
     assert counts["faults_injected"] >= counts["requests"] * FAULT_RATE * 0.7  # ~10% of requests
@@ -217,14 +219,16 @@ def test_soak_send_bulk_sync(server: SandboxServer) -> None:
     sandbox = server.sandbox
     pairs = soak_messages(SOAK, "bulk-sync")
     tally = Tally()
-    with SmsFlowClient(
-        sleep=lambda s: None, transport=sync_transport(), **client_options(sandbox, server)
-    ) as client:
-        with client.send_bulk(
+    with (
+        SmsFlowClient(
+            sleep=lambda s: None, transport=sync_transport(), **client_options(sandbox, server)
+        ) as client,
+        client.send_bulk(
             "Soak", as_dicts(pairs), batch_size=10, concurrency=WORKERS, total=len(pairs)
-        ) as run:
-            for outcome in run:
-                tally.add(pairs[outcome.index], BULK_STATUS[outcome.status])
+        ) as run,
+    ):
+        for outcome in run:
+            tally.add(pairs[outcome.index], BULK_STATUS[outcome.status])
     check(account(sandbox, pairs, tally))
 
 
@@ -238,14 +242,16 @@ def test_soak_send_bulk_async(server: SandboxServer) -> None:
         return None
 
     async def main() -> None:
-        async with AsyncSmsFlowClient(
-            sleep=no_sleep, transport=async_transport(), **client_options(sandbox, server)
-        ) as client:
-            async with client.send_bulk(
+        async with (
+            AsyncSmsFlowClient(
+                sleep=no_sleep, transport=async_transport(), **client_options(sandbox, server)
+            ) as client,
+            client.send_bulk(
                 "Soak", as_dicts(pairs), batch_size=10, concurrency=WORKERS, total=len(pairs)
-            ) as run:
-                async for outcome in run:
-                    tally.add(pairs[outcome.index], BULK_STATUS[outcome.status])
+            ) as run,
+        ):
+            async for outcome in run:
+                tally.add(pairs[outcome.index], BULK_STATUS[outcome.status])
 
     asyncio.run(main())
     check(account(sandbox, pairs, tally))

@@ -186,7 +186,7 @@ def revoke_tokens(sandbox: Sandbox, server: SandboxServer, endpoint: Endpoint) -
 
 def revoke_credentials(sandbox: Sandbox, server: SandboxServer, endpoint: Endpoint) -> None:
     """The client secret is no longer valid."""
-    sandbox.client_secret = "rotated-secret"  # noqa: S105 - a test value
+    sandbox.client_secret = "rotated-secret"
 
 
 def close_idle(sandbox: Sandbox, server: SandboxServer, endpoint: Endpoint) -> None:
@@ -227,7 +227,9 @@ def server_error(status: int, code: str) -> tuple[Expect, Expect]:
 def gateway_error(status: int, code: str) -> tuple[Expect, Expect]:
     """502, 504: retried for token/balance; a send's outcome is unknown, never retried."""
     return (
-        Expect(SmsFlowServerError, status, code, True, retried=True, row="502, 504 on token/balance"),
+        Expect(
+            SmsFlowServerError, status, code, True, retried=True, row="502, 504 on token/balance"
+        ),
         Expect(SmsFlowServerError, status, code, False, True, row="502, 504 on a send"),
     )
 
@@ -432,7 +434,9 @@ class Observed:
     duplicates: int = 0
 
 
-def client_options(case: Case, sandbox: Sandbox, server: SandboxServer, mode: Mode) -> dict[str, Any]:
+def client_options(
+    case: Case, sandbox: Sandbox, server: SandboxServer, mode: Mode
+) -> dict[str, Any]:
     """Keyword arguments of the client under test."""
     return {
         "client_id": sandbox.client_id,

@@ -93,9 +93,7 @@ class Answerer:
         return head + (b"" if method == "HEAD" else reply.body)
 
 
-_BAD_REQUEST: Final = (
-    b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-)
+_BAD_REQUEST: Final = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 _LENGTH_REQUIRED: Final = (
     b"HTTP/1.1 411 Length Required\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 )

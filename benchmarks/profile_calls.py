@@ -70,9 +70,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 )
                 acall: Callable[[], Awaitable[Any]] = (
-                    aclient.get_balance
-                    if args.op == "balance"
-                    else lambda: aclient.send(messages)
+                    aclient.get_balance if args.op == "balance" else lambda: aclient.send(messages)
                 )
                 await workloads.async_latencies(acall, 50)
                 profiler.start()

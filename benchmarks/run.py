@@ -64,7 +64,7 @@ from workloads import (  # noqa: E402
     sync_latencies,
 )
 
-DEFAULT_VENDOR_PYTHON: Final = "/tmp/smsflow-vendor-0.2.0/bin/python"
+DEFAULT_VENDOR_PYTHON: Final = "/tmp/smsflow-vendor-0.2.0/bin/python"  # noqa: S108 - a venv path
 CLIENT_CPU: Final = 0
 SERVER_CPU: Final = 1
 
@@ -96,7 +96,7 @@ FULL: Final = Sizes(
     batch=1000,
     bulk_reps=3,
     concurrency=200,
-    concurrent_calls=20_000,
+    concurrent_calls=1_000,
     throughput_reps=3,
     import_samples=10,
     memory_small=10_000,
@@ -301,8 +301,8 @@ def per_call_rows(
     ours = SmsFlowSync(base, frontend.CLIENT_ID, frontend.CLIENT_SECRET)
     raw_a = loop.run_until_complete(RawAsync.create(base, basic))
     ours_a = SmsFlowAsync(base, frontend.CLIENT_ID, frontend.CLIENT_SECRET)
-    sync_clients = {"raw": raw, "smsflow": ours}
-    async_clients = {"raw_async": raw_a, "smsflow_async": ours_a}
+    sync_clients: dict[str, workloads.SyncBench] = {"raw": raw, "smsflow": ours}
+    async_clients: dict[str, workloads.AsyncBench] = {"raw_async": raw_a, "smsflow_async": ours_a}
     calls: Calls = {name: {"balance": [], "send1": []} for name in [*sync_clients, *async_clients]}
     walls: dict[str, list[float]] = {name: [] for name in calls}
 
@@ -317,9 +317,9 @@ def per_call_rows(
         if accepted != len(bulk):
             raise RuntimeError(f"a bulk request of {len(bulk)} was answered with {accepted}")
         for op in ("balance", "send1"):
-            for name, client in sync_clients.items():
+            for client in sync_clients.values():
                 sync_latencies(sync_ops(client)[op], sizes.warmup)
-            for name, aclient in async_clients.items():
+            for aclient in async_clients.values():
                 loop.run_until_complete(async_latencies(async_ops(aclient)[op], sizes.warmup))
             share = sizes.calls // sizes.rounds
             with load.measure(op):
@@ -327,7 +327,9 @@ def per_call_rows(
                     order = _rotate(list(calls), round_no)
                     for name in order:
                         if name in sync_clients:
-                            calls[name][op] += sync_latencies(sync_ops(sync_clients[name])[op], share)
+                            calls[name][op] += sync_latencies(
+                                sync_ops(sync_clients[name])[op], share
+                            )
                         else:
                             coro = async_latencies(async_ops(async_clients[name])[op], share)
                             calls[name][op] += loop.run_until_complete(coro)
@@ -375,28 +377,36 @@ async def _throughput(call: Callable[[], Awaitable[Any]], total: int, concurrenc
 def throughput_rows(
     base: str, sizes: Sizes, loop: asyncio.AbstractEventLoop, load: Load
 ) -> dict[str, dict[str, list[float]]]:
-    """Calls per second with ``concurrency`` tasks sharing one async client."""
-    raw = loop.run_until_complete(RawAsync.create(base, frontend.basic_header()))
-    ours = SmsFlowAsync(base, frontend.CLIENT_ID, frontend.CLIENT_SECRET)
+    """Calls per second with ``concurrency`` tasks sharing one async client.
+
+    Each measurement uses a new client (same pool limits for both: smsflow's defaults), warmed
+    by one wave of ``concurrency`` calls (token, connections), so each starts from one state.
+    """
+    basic = frontend.basic_header()
     one = [dict(MESSAGE)]
-    clients: dict[str, workloads.AsyncBench] = {"raw_async": raw, "smsflow_async": ours}
-    out: dict[str, dict[str, list[float]]] = {n: {"balance": [], "send1": []} for n in clients}
-    try:
-        for client in clients.values():  # open the pool's connections, fetch the token
-            loop.run_until_complete(_throughput(client.get_balance, sizes.concurrency, 200))
-        for op in ("balance", "send1"):
-            with load.measure(f"throughput {op}"):
-                for rep in range(sizes.throughput_reps):
-                    for name in _rotate(list(clients), rep):
-                        client = clients[name]
-                        call: Callable[[], Awaitable[Any]] = (
-                            client.get_balance if op == "balance" else lambda c=client: c.send(one)
-                        )
-                        rate = _throughput(call, sizes.concurrent_calls, sizes.concurrency)
-                        out[name][op].append(loop.run_until_complete(rate))
-    finally:
-        loop.run_until_complete(raw.aclose())
-        loop.run_until_complete(ours.aclose())
+    names = ("raw_async", "smsflow_async")
+    out: dict[str, dict[str, list[float]]] = {n: {"balance": [], "send1": []} for n in names}
+
+    async def measure(name: str, op: str) -> float:
+        client: workloads.AsyncBench = (
+            await RawAsync.create(base, basic)
+            if name == "raw_async"
+            else SmsFlowAsync(base, frontend.CLIENT_ID, frontend.CLIENT_SECRET)
+        )
+        try:
+            call: Callable[[], Awaitable[Any]] = (
+                client.get_balance if op == "balance" else lambda: client.send(one)
+            )
+            await _throughput(call, sizes.concurrency, sizes.concurrency)
+            return await _throughput(call, sizes.concurrent_calls, sizes.concurrency)
+        finally:
+            await client.aclose()
+
+    for op in ("balance", "send1"):
+        with load.measure(f"throughput {op}"):
+            for rep in range(sizes.throughput_reps):
+                for name in _rotate(list(names), rep):
+                    out[name][op].append(loop.run_until_complete(measure(name, op)))
     return out
 
 
@@ -453,9 +463,7 @@ def import_rows(samples: int, vendor_python: str | None) -> dict[str, list[float
     return out
 
 
-def vendor_rows(
-    vendor_python: str, base: str, sizes: Sizes, load: Load
-) -> dict[str, Any] | str:
+def vendor_rows(vendor_python: str, base: str, sizes: Sizes, load: Load) -> dict[str, Any] | str:
     """The vendor 0.2.0 client's latencies and bulk walls, or why they are missing."""
     settings = {
         "base_url": base,
@@ -548,18 +556,18 @@ def render(rows: list[Row]) -> str:
     """The rows as a Markdown table."""
     head = ["row", "baseline", "baseline value", "measured", "ratio", "target", ""]
     lines = [head]
-    for row in rows:
-        lines.append(
-            [
-                row.label,
-                row.baseline_label,
-                _fmt(row.baseline, row.unit),
-                _fmt(row.value, row.unit),
-                "n/a" if math.isnan(row.ratio) else f"{row.ratio:.2f}x",
-                row.target.replace("<=", "<= ").replace(">=", ">= "),
-                row.verdict(),
-            ]
-        )
+    lines.extend(
+        [
+            row.label,
+            row.baseline_label,
+            _fmt(row.baseline, row.unit),
+            _fmt(row.value, row.unit),
+            "n/a" if math.isnan(row.ratio) else f"{row.ratio:.2f}x",
+            row.target.replace("<=", "<= ").replace(">=", ">= "),
+            row.verdict(),
+        ]
+        for row in rows
+    )
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     out = []
     for n, line in enumerate(lines):
@@ -573,76 +581,153 @@ def render(rows: list[Row]) -> str:
     return "\n".join(out)
 
 
-def build_rows(
-    sizes: Sizes,
-    calls: Calls,
-    walls: dict[str, list[float]],
-    rates: dict[str, dict[str, list[float]]],
-    imports: dict[str, list[float]],
-    memory: dict[str, dict[int, float]],
-    vendor: dict[str, Any] | str,
-) -> list[Row]:
+PARTS: Final = ("calls", "throughput", "memory", "imports", "vendor")
+
+
+@dataclass
+class Results:
+    """What one run measured (a part left out with ``--only`` stays empty)."""
+
+    sizes: Sizes
+    calls: Calls | None = None
+    walls: dict[str, list[float]] | None = None
+    rates: dict[str, dict[str, list[float]]] | None = None
+    imports: dict[str, list[float]] | None = None
+    memory: dict[str, dict[int, float]] | None = None
+    vendor: dict[str, Any] | str = "not run"
+
+
+def build_rows(res: Results) -> list[Row]:
     """Every row of the table, in print order."""
     rows: list[Row] = []
+    sizes = res.sizes
     names = {"balance": "get_balance", "send1": "send 1 message"}
-    have_vendor = isinstance(vendor, dict)
-    for op, title in names.items():
-        for stat, fn, target in (("median", median, "<=1.10"), ("p99", p99, "")):
-            rows.append(
-                Row(f"{title} {stat}, sync", "raw httpx", fn(calls["raw"][op]),
-                    fn(calls["smsflow"][op]), "us", target)
-            )
-            rows.append(
-                Row(f"{title} {stat}, async", "raw httpx async", fn(calls["raw_async"][op]),
-                    fn(calls["smsflow_async"][op]), "us", target)
-            )
-            if have_vendor:
-                assert isinstance(vendor, dict)
+    vendor = res.vendor if isinstance(res.vendor, dict) else None
+    if res.calls is not None:
+        calls = res.calls
+        for op, title in names.items():
+            for stat, fn, target in (("median", median, "<=1.10"), ("p99", p99, "")):
+                raw_value = fn(calls["raw"][op])
                 rows.append(
-                    Row(f"{title} {stat}, vendor 0.2.0", "raw httpx", fn(calls["raw"][op]),
-                        fn(vendor[op]), "us")
+                    Row(
+                        f"{title} {stat}, sync",
+                        "raw httpx",
+                        raw_value,
+                        fn(calls["smsflow"][op]),
+                        "us",
+                        target,
+                    )
                 )
-    bulk_title = f"{sizes.bulk_messages:,} messages in requests of {sizes.batch:,}"
-    rows.append(
-        Row(f"{bulk_title}, sync", "raw httpx", median(walls["raw"]), median(walls["smsflow"]),
-            "s", "<=1.15")
-    )
-    rows.append(
-        Row(f"{bulk_title}, async", "raw httpx async", median(walls["raw_async"]),
-            median(walls["smsflow_async"]), "s", "<=1.15")
-    )
-    if have_vendor:
-        assert isinstance(vendor, dict)
+                rows.append(
+                    Row(
+                        f"{title} {stat}, async",
+                        "raw httpx async",
+                        fn(calls["raw_async"][op]),
+                        fn(calls["smsflow_async"][op]),
+                        "us",
+                        target,
+                    )
+                )
+                if vendor is not None:
+                    rows.append(
+                        Row(
+                            f"{title} {stat}, vendor 0.2.0",
+                            "raw httpx",
+                            raw_value,
+                            fn(vendor[op]),
+                            "us",
+                        )
+                    )
+    if res.walls is not None:
+        walls = res.walls
+        bulk_title = f"{sizes.bulk_messages:,} messages in requests of {sizes.batch:,}"
         rows.append(
-            Row(f"{bulk_title}, vendor 0.2.0", "raw httpx", median(walls["raw"]),
-                median(vendor["bulk"]), "s")
+            Row(
+                f"{bulk_title}, sync",
+                "raw httpx",
+                median(walls["raw"]),
+                median(walls["smsflow"]),
+                "s",
+                "<=1.15",
+            )
         )
-    for op, title in names.items():
         rows.append(
-            Row(f"{sizes.concurrency} concurrent async {title} (throughput)", "raw httpx async",
-                median(rates["raw_async"][op]), median(rates["smsflow_async"][op]), "/s",
-                ">=0.90")
+            Row(
+                f"{bulk_title}, async",
+                "raw httpx async",
+                median(walls["raw_async"]),
+                median(walls["smsflow_async"]),
+                "s",
+                "<=1.15",
+            )
         )
-    rows.append(
-        Row("import smsflow (fresh interpreter, median)", "import httpx",
-            median(imports["httpx"]), median(imports["smsflow"]), "ms", "<=1.30")
-    )
-    if "vendor" in imports:
+        if vendor is not None:
+            rows.append(
+                Row(
+                    f"{bulk_title}, vendor 0.2.0",
+                    "raw httpx",
+                    median(walls["raw"]),
+                    median(vendor["bulk"]),
+                    "s",
+                )
+            )
+    if res.rates is not None:
+        for op, title in names.items():
+            rows.append(
+                Row(
+                    f"{sizes.concurrency} concurrent async {title} (throughput)",
+                    "raw httpx async",
+                    median(res.rates["raw_async"][op]),
+                    median(res.rates["smsflow_async"][op]),
+                    "/s",
+                    ">=0.90",
+                )
+            )
+    if res.imports is not None:
+        imports = res.imports
         rows.append(
-            Row("import smsflow 0.2.0 (vendor: requests)", "import httpx",
-                median(imports["httpx"]), median(imports["vendor"]), "ms")
+            Row(
+                "import smsflow (fresh interpreter, median)",
+                "import httpx",
+                median(imports["httpx"]),
+                median(imports["smsflow"]),
+                "ms",
+                "<=1.30",
+            )
         )
-    small, large = sizes.memory_small, sizes.memory_large
-    for name, label in (("smsflow", "sync"), ("smsflow_async", "async")):
+        if "vendor" in imports:
+            rows.append(
+                Row(
+                    "import smsflow 0.2.0 (vendor: requests)",
+                    "import httpx",
+                    median(imports["httpx"]),
+                    median(imports["vendor"]),
+                    "ms",
+                )
+            )
+    if res.memory is not None:
+        memory = res.memory
+        small, large = sizes.memory_small, sizes.memory_large
+        for name, label in (("smsflow", "sync"), ("smsflow_async", "async")):
+            rows.append(
+                Row(
+                    f"peak memory, {large:,} msgs vs {small:,}, smsflow {label}",
+                    f"smsflow {label} at {small:,}",
+                    memory[name][small],
+                    memory[name][large],
+                    "KiB",
+                    "<=1.10",
+                )
+            )
         rows.append(
-            Row(f"peak memory, {large:,} msgs vs {small:,}, smsflow {label}",
-                f"smsflow {label} at {small:,}", memory[name][small], memory[name][large],
-                "KiB", "<=1.10")
+            Row(
+                f"peak memory sending {large:,} msgs, sync",
+                "raw httpx",
+                memory["raw"][large],
+                memory["smsflow"][large],
+                "KiB",
+            )
         )
-    rows.append(
-        Row(f"peak memory sending {large:,} msgs, sync", "raw httpx", memory["raw"][large],
-            memory["smsflow"][large], "KiB")
-    )
     return rows
 
 
@@ -657,9 +742,17 @@ def main(argv: list[str] | None = None) -> int:
         help="fast: replay the sandbox's framed answer to each distinct request (default); "
         "sandbox: every request through the sandbox's handler",
     )
-    parser.add_argument("--vendor-python", help=f"python of the vendor venv ({DEFAULT_VENDOR_PYTHON})")
-    parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument(
+        "--only", help=f"comma-separated parts to run (default all): {','.join(PARTS)}"
+    )
+    parser.add_argument(
+        "--vendor-python", help=f"python of the vendor venv (default {DEFAULT_VENDOR_PYTHON})"
+    )
+    parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
+    parts = set(PARTS if not args.only else args.only.split(","))
+    if not parts <= set(PARTS):
+        parser.error(f"--only takes {','.join(PARTS)}")
     sizes = SMOKE if args.smoke else FULL
     started = time.perf_counter()
     if _can_pin():
@@ -671,47 +764,57 @@ def main(argv: list[str] | None = None) -> int:
         print("raw httpx and smsflow do not send the same requests:", *problems, sep="\n")
         return 1
     vendor_python, vendor_state = find_vendor(args.vendor_python)
+    if "vendor" not in parts:
+        vendor_python, vendor_state = None, "not run (--only)"
     print(
         f"smsflow benchmark ({'smoke' if args.smoke else 'full'} run): Python "
         f"{platform.python_version()}, httpx {httpx.__version__}, {os.cpu_count()} CPUs; "
-        f"server '{args.server}' front end "
+        f"'{args.server}' front end "
         + (f"on CPU {SERVER_CPU}, client on CPU {CLIENT_CPU}" if _can_pin() else "(not pinned)"),
         flush=True,
     )
+    res = Results(sizes, vendor=vendor_state)
     server = Server(fast=args.server == "fast")
     loop = asyncio.new_event_loop()
     load = Load(server)
     try:
-        bulk = workloads.batch(sizes.batch)
-        ceilings = measure_ceiling(server, sizes, bulk)
-        calls, walls = per_call_rows(server.url, sizes, loop, load)
-        rates = throughput_rows(server.url, sizes, loop, load)
-        memory = memory_rows(server.url, sizes, loop)
-        vendor: dict[str, Any] | str = (
-            vendor_rows(vendor_python, server.url, sizes, load)
-            if vendor_python is not None
-            else vendor_state
-        )
+        ceilings = measure_ceiling(server, sizes, workloads.batch(sizes.batch))
+        if "calls" in parts:
+            res.calls, res.walls = per_call_rows(server.url, sizes, loop, load)
+        if "throughput" in parts:
+            res.rates = throughput_rows(server.url, sizes, loop, load)
+        if "memory" in parts:
+            res.memory = memory_rows(server.url, sizes, loop)
+        if vendor_python is not None:
+            res.vendor = vendor_rows(vendor_python, server.url, sizes, load)
     finally:
         loop.close()
         server.stop()
-    imports = import_rows(sizes.import_samples, vendor_python)
-    rows = build_rows(sizes, calls, walls, rates, imports, memory, vendor)
+    if "imports" in parts:
+        res.imports = import_rows(sizes.import_samples, vendor_python)
+    rows = build_rows(res)
 
     print(
         "server ceiling (pipelined raw socket, 1 connection): "
         f"get_balance {ceilings['balance']:,.0f}/s, send 1 message {ceilings['send1']:,.0f}/s, "
         f"send {sizes.batch:,} messages {ceilings['bulk']:,.0f}/s"
     )
-    fastest = max(1 / median(calls["raw"]["balance"]), median(rates["raw_async"]["balance"]))
-    busiest = max(load.rows.items(), key=lambda item: item[1], default=("none", math.nan))
-    print(
-        f"fastest client rate: {fastest:,.0f} calls/s = {fastest / ceilings['balance']:.0%} of the "
-        f"get_balance ceiling; busiest server CPU during a row: {busiest[1]:.0%} ({busiest[0]})"
+    rates = [1 / median(res.calls["raw"]["balance"])] if res.calls else []
+    rates += [median(res.rates["raw_async"]["balance"])] if res.rates else []
+    if rates:
+        print(
+            f"fastest client rate: {max(rates):,.0f} get_balance/s = "
+            f"{max(rates) / ceilings['balance']:.0%} of the server's ceiling"
+        )
+    if load.rows:
+        print(
+            "server CPU use while timing: "
+            + ", ".join(f"{row} {share:.0%}" for row, share in load.rows.items())
+        )
+    detail = (
+        f" ({res.vendor})" if isinstance(res.vendor, str) and res.vendor != vendor_state else ""
     )
-    print(f"vendor smsflow 0.2.0: {vendor_state}" + (
-        f" ({vendor})" if isinstance(vendor, str) and vendor != vendor_state else ""
-    ))
+    print(f"vendor smsflow 0.2.0: {vendor_state}{detail}")
     print()
     print(render(rows))
     print()
@@ -724,17 +827,14 @@ def main(argv: list[str] | None = None) -> int:
         f"took {time.perf_counter() - started:,.1f} s"
     )
     if args.json is not None:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "sizes": sizes.__dict__,
-                    "ceilings": ceilings,
-                    "server_load": load.rows,
-                    "rows": [{**row.__dict__, "ratio": row.ratio} for row in rows],
-                },
-                indent=2,
-            )
-        )
+        record = {
+            "sizes": sizes.__dict__,
+            "ceilings": ceilings,
+            "server_load": load.rows,
+            "vendor": vendor_state,
+            "rows": [{**row.__dict__, "ratio": row.ratio} for row in rows],
+        }
+        args.json.write_text(json.dumps(record, indent=2))
     return 0
 
 

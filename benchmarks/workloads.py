@@ -60,7 +60,11 @@ def batch(size: int) -> list[dict[str, str]]:
 
 def _body(campaign_name: str, messages: list[dict[str, str]]) -> bytes:
     payload = {
-        "SendOptions": {"startDeliveryUtc": None, "campaignName": campaign_name, "checkOptOuts": True},
+        "SendOptions": {
+            "startDeliveryUtc": None,
+            "campaignName": campaign_name,
+            "checkOptOuts": True,
+        },
         "messages": messages,
     }
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -83,7 +87,11 @@ class AsyncBench(Protocol):
 
 
 def _headers(token: str) -> tuple[dict[str, str], dict[str, str]]:
-    get = {"Accept": "application/json", "User-Agent": USER_AGENT, "Authorization": "Bearer " + token}
+    get = {
+        "Accept": "application/json",
+        "User-Agent": USER_AGENT,
+        "Authorization": "Bearer " + token,
+    }
     return get, {**get, "Content-Type": "application/json"}
 
 
@@ -95,7 +103,9 @@ class RawSync:
     """Hand-written ``httpx.Client`` calls with a cached token; parses JSON only."""
 
     def __init__(self, base_url: str, basic: str, transport: httpx.BaseTransport | None = None):
-        self._http = httpx.Client(limits=DEFAULT_LIMITS, timeout=to_timeout(30), transport=transport)
+        self._http = httpx.Client(
+            limits=DEFAULT_LIMITS, timeout=to_timeout(30), transport=transport
+        )
         self._balance_url = base_url + BALANCE_PATH
         self._send_url = base_url + SEND_PATH
         answer = self._http.get(base_url + TOKEN_PATH, headers=_token_headers(basic))
@@ -161,9 +171,7 @@ class RawAsync:
 class SmsFlowSync:
     """``smsflow.SmsFlowClient`` with its defaults."""
 
-    def __init__(
-        self, base_url: str, client_id: str, client_secret: str, **options: Any
-    ) -> None:
+    def __init__(self, base_url: str, client_id: str, client_secret: str, **options: Any) -> None:
         self.client = smsflow.SmsFlowClient(client_id, client_secret, base_url, **options)
 
     def get_balance(self) -> Any:
@@ -182,9 +190,7 @@ class SmsFlowSync:
 class SmsFlowAsync:
     """``smsflow.AsyncSmsFlowClient`` with its defaults (create it inside its event loop)."""
 
-    def __init__(
-        self, base_url: str, client_id: str, client_secret: str, **options: Any
-    ) -> None:
+    def __init__(self, base_url: str, client_id: str, client_secret: str, **options: Any) -> None:
         self.client = smsflow.AsyncSmsFlowClient(client_id, client_secret, base_url, **options)
 
     async def get_balance(self) -> Any:

@@ -17,8 +17,9 @@ The names of smsflow 0.2.0 (``SmsFlowError``, ``SmsFlowAuthenticationError``,
 ``SmsFlowValidationError``, ``SmsFlowServerError``, ``SmsFlowNetworkError``) keep working.
 Unlike 0.2.0, 408 and 429 are not validation errors.
 
-Exceptions never hold a secret: bodies of the token endpoint are redacted, and the request's
-``Authorization`` header is masked in ``repr`` (httpx never prints headers in messages).
+Exceptions never hold a secret: bodies of the token endpoint are not kept, and the
+``Authorization`` header of the request an error holds (``error.request``,
+``error.response.request``) is replaced by ``[REDACTED]``.
 """
 
 from __future__ import annotations
@@ -87,8 +88,10 @@ class SmsFlowError(Exception):
         self.code = code or self.default_code
         self.retryable = retryable
         self.body = body
-        self.request = request
+        self.request = _redacted(request)
         self.response = response
+        if response is not None:
+            _redacted(getattr(response, "_request", None))
         self.retry_after = retry_after
         self.outcome_unknown = outcome_unknown
 
@@ -138,6 +141,19 @@ def _rebuild(
         retry_after=retry_after,
         outcome_unknown=outcome_unknown,
     )
+
+
+REDACTED: Final = "[REDACTED]"
+
+
+def _redacted(request: httpx.Request | None) -> httpx.Request | None:
+    """Blank the credentials of a finished request an error keeps (Basic or Bearer).
+
+    Every attempt builds a new request, so the one an error holds is never sent again.
+    """
+    if request is not None and "Authorization" in request.headers:
+        request.headers["Authorization"] = REDACTED
+    return request
 
 
 class SmsFlowAuthenticationError(SmsFlowError):

@@ -11,6 +11,7 @@ characters, campaign name 1-255 characters, 1-1000 messages per request; a desti
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
@@ -157,6 +158,9 @@ def check_messages(
             "INVALID_MESSAGE",
             "messages",
         )
+    fast = _plain_dicts(messages, max_count)
+    if fast is not None:
+        return fast
     out: list[dict[str, str]] = []
     for index, item in enumerate(messages):
         if index >= max_count:
@@ -170,6 +174,50 @@ def check_messages(
     if not out:
         raise invalid("messages is empty: nothing to send", "INVALID_MESSAGE", "messages")
     return out
+
+
+_CONTENT: Final = operator.itemgetter("content")
+_DESTINATION: Final = operator.itemgetter("destination")
+_FAST_MIN: Final = 8  # below this many messages the per-message loop is as fast
+
+
+def _plain_dicts(messages: object, max_count: int) -> list[dict[str, str]] | None:
+    """:func:`check_messages` for a list of valid plain dicts, a column at a time (C loops).
+
+    Returns the same list :func:`check_message` would build, or ``None`` when the input is not
+    such a list or anything in it is invalid: the per-message checks then run and say what is
+    wrong. The rules are :func:`check_message`'s; for 1000 messages this takes about a sixth
+    of the time (see docs/performance.md).
+    """
+    if not isinstance(messages, list | tuple) or not _FAST_MIN <= len(messages) <= max_count:
+        return None
+    items: list[Any] | tuple[Any, ...] = messages
+    try:
+        if set(map(type, items)) != {dict} or set(map(len, items)) != {2}:
+            return None
+        contents: list[str] = list(map(_CONTENT, items))  # two keys, both these: no others
+        destinations: list[str] = list(map(_DESTINATION, items))
+        all_content = "".join(contents)  # TypeError unless every value is a str
+        all_destinations = "".join(destinations)
+    except (KeyError, TypeError):
+        return None
+    content_lengths = set(map(len, contents))
+    destination_lengths = set(map(len, destinations))
+    if (
+        min(content_lengths) < 1
+        or max(content_lengths) > MAX_CONTENT
+        or any(map(str.isspace, contents))
+        or min(destination_lengths) < MIN_DESTINATION
+        or max(destination_lengths) > MAX_DESTINATION
+        or not (all_destinations.isascii() and all_destinations.isdigit())
+    ):
+        return None
+    if not all_content.isascii():
+        try:
+            all_content.encode("utf-8")  # a lone surrogate anywhere fails
+        except UnicodeEncodeError:
+            return None
+    return [{"content": c, "destination": d} for c, d in zip(contents, destinations, strict=True)]
 
 
 def check_campaign_name(value: Any) -> str:

@@ -405,15 +405,27 @@ def test_refused_credentials_stop_the_run_after_one_token_request(kind: Kind) ->
     ) == (1, 0, "AUTHENTICATION_FAILED")
 
 
-def test_closing_a_run_early_starts_no_new_batch() -> None:
+@pytest.mark.parametrize("kind", KINDS)
+def test_closing_a_run_early_starts_no_new_batch(kind: Kind) -> None:
     """Stopping after the first outcome: no further batch is sent; the run says CANCELLED."""
     sandbox = Sandbox()
-    with sandbox.client() as client:
-        run = client.send_bulk("c", messages(100), batch_size=10, concurrency=1)
-        with run:
-            first = next(run)
-        assert first.status == "sent"
-        assert (sandbox.send_count, run.progress.stopped) == (1, "CANCELLED")
+    if kind == "sync":
+        with sandbox.client() as client:
+            with client.send_bulk("c", messages(100), batch_size=10, concurrency=1) as run:
+                first = next(run)
+            progress = run.progress
+    else:
+
+        async def main() -> tuple[MessageOutcome, BulkProgress]:
+            async with sandbox.async_client() as client:
+                arun = client.send_bulk("c", messages(100), batch_size=10, concurrency=1)
+                async with arun:
+                    outcome = await anext(arun)
+                return outcome, arun.progress
+
+        first, progress = asyncio.run(main())
+    assert first.status == "sent"
+    assert (sandbox.send_count, progress.stopped) == (1, "CANCELLED")
 
 
 # -- memory, progress, rate --------------------------------------------------------------------

@@ -250,7 +250,8 @@ def test_exceptions_pickle(err: SmsFlowError) -> None:
 
 
 def test_repr_and_str_hide_authorization(api: FakeApi) -> None:
-    """An API error's str and repr never show the bearer token or the client secret."""
+    """An API error never shows the bearer token or the client secret, not even in the
+    request and response it carries."""
     client = api.client()
     api.queue("balance", error(400, "INVALID_REQUEST"))
     with pytest.raises(SmsFlowValidationError) as info:
@@ -258,8 +259,10 @@ def test_repr_and_str_hide_authorization(api: FakeApi) -> None:
     err = info.value
     assert err.request is not None
     token = api.issued[0]
-    assert ("Bearer " + token) == err.request.headers["Authorization"]
-    for text in (str(err), repr(err), str(err.body), str(err.args)):
+    assert "[REDACTED]" == err.request.headers["Authorization"]
+    assert err.response is not None
+    assert "[REDACTED]" == err.response.request.headers["Authorization"]
+    for text in (str(err), repr(err), str(err.body), str(err.args), str(err.request.headers)):
         assert token not in text
         assert CLIENT_SECRET not in text
 

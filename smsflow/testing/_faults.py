@@ -22,6 +22,10 @@ kind               processed  what the client sees
 ``reset``          no         the connection is reset (TCP RST) without a response
 ``trickle``        yes        the status and headers, then the body one byte every ``seconds``
 ``redirect``       no         a 3xx with a ``Location`` header (to see that it is not followed)
+``reply``          no [#]_    a canned answer: any status, headers and body bytes (streamed
+                              without ``Content-Length`` when given as chunks)
+``raise``          no [#]_    in-process, the transport raises the given exception (e.g.
+                              ``httpx.ConnectError``); a socket front end closes the connection
 =================  =========  ===================================================================
 
 .. [#] unless ``processed=True``: a gateway 502/504 after the API accepted the send.
@@ -32,7 +36,7 @@ from __future__ import annotations
 import email.utils
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, Literal, get_args
@@ -59,10 +63,14 @@ FaultKind = Literal[
     "reset",
     "trickle",
     "redirect",
+    "reply",
+    "raise",
 ]
 
 ENDPOINTS: Final[tuple[Endpoint, ...]] = get_args(Endpoint)
 FAULT_KINDS: Final[tuple[FaultKind, ...]] = get_args(FaultKind)
+# Kinds the random mode may draw: the canned ones need arguments it cannot make up.
+_RANDOM_KINDS: Final = tuple(k for k in FAULT_KINDS if k not in ("reply", "raise"))
 _PROCESSED_KINDS: Final = frozenset({"delay", "malformed", "lose_response", "truncate", "trickle"})
 
 # Bounds that keep a mistyped argument from hanging a test run or filling memory.
@@ -84,6 +92,10 @@ class Fault:
         processed: Whether the sandbox processes the request before acting out the fault.
         body: The body of a ``malformed`` answer (``None``: a cut-off JSON object).
         location: The ``Location`` of a ``redirect`` (``None``: ``https://example.invalid/``).
+        headers: The headers of a ``reply``, sent as given.
+        chunks: The body of a ``reply`` sent in chunks without ``Content-Length``, or
+            ``None`` to send ``body`` with one.
+        exception: The exception a ``raise`` fault raises in-process.
     """
 
     kind: FaultKind
@@ -94,6 +106,9 @@ class Fault:
     processed: bool = False
     body: bytes | None = None
     location: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    chunks: Iterable[bytes] | None = None
+    exception: BaseException | None = None
 
 
 @dataclass(slots=True)
@@ -207,6 +222,22 @@ def _check_seconds(seconds: float) -> float:
     if isinstance(seconds, bool) or not 0 <= seconds <= _MAX_DELAY_SECONDS:
         raise ValueError(f"seconds must be from 0 to {_MAX_DELAY_SECONDS}, got {seconds!r}")
     return float(seconds)
+
+
+def _check_headers(headers: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    pairs: list[tuple[str, str]] = []
+    for name, value in headers.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise ValueError(f"header names and values must be str, got {name!r}: {value!r}")
+        try:
+            name.encode("latin-1")
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValueError(f"header {name!r} is not latin-1") from None
+        if not name or any(c in name for c in " :\r\n") or any(c in value for c in "\r\n"):
+            raise ValueError(f"header {name!r} is not a valid header line")
+        pairs.append((name, value))
+    return tuple(pairs)
 
 
 def format_retry_after(value: float | str | datetime | None) -> str | None:
@@ -356,6 +387,90 @@ class FaultInjection:
         fault = Fault("redirect", status=status, location=location)
         self._faults.push(_check_endpoint(endpoint), fault, _check_count(n))
 
+    def reply_next(
+        self,
+        n: int = 1,
+        *,
+        endpoint: Endpoint | None = None,
+        status: int = 200,
+        body: bytes | Iterable[bytes] = b"",
+        headers: Mapping[str, str] | None = None,
+        processed: bool = False,
+    ) -> None:
+        """Answer the next ``n`` requests with exactly this status, headers and body.
+
+        For answers no other fault gives: a JSON array on a 200, a token answer without a
+        token, a status the spec does not document, a ``Content-Length`` that lies. The headers
+        are sent as given (the front end adds ``Content-Length`` only when they have none).
+
+        Args:
+            body: The body bytes; or an iterable of byte chunks, streamed without
+                ``Content-Length``. A one-shot iterator (e.g. a generator, which may be
+                endless) is read lazily, so it serves only ``n=1``.
+            headers: Header names and values, each encodable as latin-1 (as HTTP/1.1 sends
+                them).
+            processed: Process the request first (a send is accepted and billed), then send
+                this answer instead of the sandbox's own.
+
+        Raises:
+            ValueError: As the other methods, and for headers that are not latin-1 strings, a
+                chunk that is not bytes, or a one-shot iterator with ``n > 1``.
+        """
+        pairs = _check_headers(headers or {})
+        fault_body: bytes | None = None
+        chunks: Iterable[bytes] | None = None
+        if isinstance(body, bytes):
+            fault_body = body
+        elif isinstance(body, Iterable) and not isinstance(body, str | bytearray | memoryview):
+            if iter(body) is body:
+                if n != 1:
+                    raise ValueError("a one-shot iterator body serves only n=1")
+                chunks = body
+            else:
+                chunks = tuple(body)
+                if not all(isinstance(chunk, bytes) for chunk in chunks):
+                    raise ValueError("body chunks must be bytes")
+        else:
+            raise ValueError(f"body must be bytes or an iterable of bytes, got {type(body)}")
+        fault = Fault(
+            "reply",
+            status=_check_status(status),
+            processed=processed,
+            body=fault_body,
+            headers=pairs,
+            chunks=chunks,
+        )
+        self._faults.push(_check_endpoint(endpoint), fault, _check_count(n))
+
+    def raise_next(
+        self,
+        n: int = 1,
+        *,
+        endpoint: Endpoint | None = None,
+        exception: BaseException,
+        processed: bool = False,
+    ) -> None:
+        """Make the in-process transport raise ``exception`` for the next ``n`` requests.
+
+        The transport raises a copy each time, with the request attached when it is an
+        ``httpx.RequestError``: ``httpx.ConnectError("refused")`` for a refused connection,
+        ``httpx.ReadTimeout(...)`` with ``processed=True`` for a send accepted whose answer
+        never came. Over a socket (loopback server, WSGI) the connection is closed without an
+        answer instead, the nearest a real server can do.
+
+        Args:
+            exception: The exception instance to raise.
+            processed: Process the request first (a send is accepted and billed).
+
+        Raises:
+            ValueError: As the other methods, and when ``exception`` is not an exception
+                instance.
+        """
+        if not isinstance(exception, BaseException):
+            raise ValueError(f"exception must be an exception instance, got {exception!r}")
+        fault = Fault("raise", status=0, processed=processed, exception=exception)
+        self._faults.push(_check_endpoint(endpoint), fault, _check_count(n))
+
     def random_faults(
         self,
         rate: float = 0.1,
@@ -378,9 +493,9 @@ class FaultInjection:
         if not 0 <= rate <= 1:
             raise ValueError(f"rate must be from 0 to 1, got {rate!r}")
         chosen = tuple(kinds)
-        unknown = [k for k in chosen if k not in FAULT_KINDS]
+        unknown = [k for k in chosen if k not in _RANDOM_KINDS]
         if unknown or not chosen:
-            raise ValueError(f"kinds must be a non-empty choice of {FAULT_KINDS}, got {kinds!r}")
+            raise ValueError(f"kinds must be a non-empty choice of {_RANDOM_KINDS}, got {kinds!r}")
         mode = None
         if rate > 0:
             mode = _RandomMode(

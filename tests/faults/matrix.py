@@ -208,11 +208,17 @@ def http_date_in(seconds: float) -> Callable[[], datetime]:
 # -- expectations -----------------------------------------------------------------------------
 
 NOT_PROCESSED_STATUS_ROW: Final = "500, 503, other 5xx (e.g. 520)"
-NET_ROW: Final = "read timeout, reset or dropped connection, truncated body, on token/balance"
+NET_ROW: Final = (
+    "read timeout, slow trickle beyond the timeout, reset or dropped connection, truncated body,"
+    " on token/balance"
+)
 SENT_ROW: Final = "the same after a send was written"
 BAD_2XX_ROW: Final = "2xx with invalid JSON, HTML, empty body, JSON array, wrong shape"
 RATE_ROW: Final = "429 (`Retry-After` seconds or HTTP-date)"
-TOKEN_FIRST_ROW: Final = "token fetch failed before a send"
+TOKEN_ANSWER_ROW: Final = (
+    "the token endpoint failed (an error status or an unusable answer) before a call"
+)
+TOKEN_NET_ROW: Final = "the token fetch was dropped, reset or timed out before a call"
 
 
 def server_error(status: int, code: str) -> tuple[Expect, Expect]:
@@ -278,15 +284,16 @@ def rate_limited(low: float | None, high: float | None) -> Expect:
 
 def token_first(expect: Expect) -> tuple[Expect, Expect]:
     """A failed token fetch before a call: the same outcome for a send (it was not sent)."""
+    row = TOKEN_NET_ROW if expect.status is None else TOKEN_ANSWER_ROW
     return (
-        replace(expect, row=TOKEN_FIRST_ROW),
+        replace(expect, row=row),
         Expect(
             expect.error,
             expect.status,
             expect.code,
             expect.retryable,
             retried=expect.retried,
-            row=TOKEN_FIRST_ROW,
+            row=row,
         ),
     )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
@@ -19,22 +20,25 @@ from typing import Final
 import pytest
 from contract.observer import ContractObserver
 
-from smsflow.testing import SandboxServer
+from smsflow import AsyncSmsFlowClient, SmsFlowClient, SmsFlowError, SmsFlowNetworkError
+from smsflow.testing import Sandbox, SandboxServer
 
 from .matrix import (
-    SHORT_TIMEOUT,
     BACKOFF,
     CASES,
-    ENDPOINT,
+    JITTER,
     RESULT_TYPE,
+    SHORT_TIMEOUT,
     Case,
     Expect,
     Mode,
     Observed,
     Op,
+    close_idle,
     run_async,
     run_sync,
 )
+from .support import sync_transport
 
 README: Final = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -110,10 +114,13 @@ def test_revoked_token_gets_one_new_token_and_one_replay(server: SandboxServer) 
     """A 401 on a cached token: one token request, one replay, no retry sleep."""
     sandbox = server.sandbox
     sleeps: list[float] = []
-    from smsflow import SmsFlowClient
-
     with SmsFlowClient(
-        sandbox.client_id, sandbox.client_secret, server.url, 5, sleep=sleeps.append
+        sandbox.client_id,
+        sandbox.client_secret,
+        server.url,
+        5,
+        sleep=sleeps.append,
+        transport=sync_transport(),
     ) as client:
         client.get_balance()
         sandbox.revoke_tokens()
@@ -127,14 +134,11 @@ def test_revoked_token_gets_one_new_token_and_one_replay(server: SandboxServer) 
 def test_idle_connection_closed_by_the_server_costs_no_request(server: SandboxServer) -> None:
     """After the server closes an idle pooled connection, the next call opens a new one."""
     sandbox = server.sandbox
-    from smsflow import SmsFlowClient
-
-    with SmsFlowClient(sandbox.client_id, sandbox.client_secret, server.url, 5) as client:
+    with SmsFlowClient(
+        sandbox.client_id, sandbox.client_secret, server.url, 5, transport=sync_transport()
+    ) as client:
         client.get_balance()
         assert 1 == server.open_connections  # the pooled keep-alive connection
-        ENDPOINT  # noqa: B018 - keep the import used for readers: endpoints are named there
-        from .matrix import close_idle
-
         close_idle(sandbox, server, "balance")
         client.get_balance()
     expected = [("token", 200), ("balance", 200), ("balance", 200)]
@@ -208,3 +212,46 @@ def test_in_process_transport_acts_out_the_new_faults_like_the_server(
         client.get_balance()
     assert code == info.value.code
     assert 0 == sandbox.pending_faults()
+
+
+@pytest.fixture
+def refused_url() -> str:
+    """A loopback URL where nothing listens (a port just bound and closed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def _send_to(url: str, kind: str, sleeps: list[float]) -> None:
+    """One send with two retries allowed, through the sync or the async client."""
+    message = [{"destination": "27821234567", "content": "Refused."}]
+    if kind == "sync":
+        with SmsFlowClient(
+            "id", "secret", url, 5, 2, sleep=sleeps.append, random_source=lambda: JITTER
+        ) as client:
+            client.send_sms("Refused", message)
+        return
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    async def main() -> None:
+        async with AsyncSmsFlowClient(
+            "id", "secret", url, 5, 2, sleep=sleep, random_source=lambda: JITTER
+        ) as client:
+            await client.send_sms("Refused", message)
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_connection_refused_is_retried_even_for_a_send(refused_url: str, kind: str) -> None:
+    """A refused connection proves nothing was sent: CONNECT_FAILED, retried for a send too."""
+    sleeps: list[float] = []
+    with pytest.raises(SmsFlowError) as info:
+        _send_to(refused_url, kind, sleeps)
+    error = info.value
+    assert SmsFlowNetworkError is type(error)
+    assert ("CONNECT_FAILED", True, False) == (error.code, error.retryable, error.outcome_unknown)
+    assert [BACKOFF, 2 * BACKOFF] == sleeps

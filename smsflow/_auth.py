@@ -25,25 +25,35 @@ thread lock (sync) or an asyncio lock (async). Cancelling an async call releases
 
 from __future__ import annotations
 
-import asyncio
 import base64
+import functools
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Generator
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import httpx
-from smsflow_api.api.authentication import get_token
 
 from ._config import USER_AGENT, ClientConfig
 from ._errors import SmsFlowError, SmsFlowUnexpectedResponseError, error_for_response
 from ._retry import parse_retry_after
 from ._tokens import MemoryTokenStore, Token, TokenStore, refresh_time
 
+if TYPE_CHECKING:
+    import asyncio
+
 __all__ = ["SmsFlowAuth", "TokenCache"]
 
-TOKEN_PATH: Final[str] = get_token._get_kwargs()["url"]
 RENEWAL_RETRY_S: Final = 30.0  # after a failed renewal, keep the old token this long (s)
+
+
+@functools.cache
+def token_path() -> str:
+    """The token endpoint's path, from the generated client (imported on first use, like
+    asyncio: ``import smsflow`` stays light; see docs/performance.md)."""
+    from smsflow_api.api.authentication import get_token
+
+    return str(get_token._get_kwargs()["url"])
 
 
 class _TokenAnswer:
@@ -145,6 +155,8 @@ class TokenCache:
     def async_lock(self) -> asyncio.Lock:
         """The lock async flows use (created on first use, inside a running loop)."""
         if self._async_lock is None:
+            import asyncio
+
             self._async_lock = asyncio.Lock()
         return self._async_lock
 
@@ -173,6 +185,8 @@ class TokenCache:
 
     def token_request(self) -> httpx.Request:
         """The token call: HTTP Basic, to the token endpoint only, with the token timeout."""
+        from smsflow_api.api.authentication import get_token
+
         kwargs = get_token._get_kwargs()
         headers = {
             "Authorization": self._basic_header,

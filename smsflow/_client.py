@@ -6,7 +6,6 @@ a request and how they sleep. Each owns one pooled ``httpx`` client (or uses you
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import time
@@ -22,7 +21,7 @@ from collections.abc import (
 )
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 import httpx
 
@@ -49,6 +48,9 @@ from ._results import AuthToken, Balance, SendResult
 from ._retry import DEFAULT_MAX_RETRY_AFTER, RetryPolicy
 from ._tokens import TokenStore
 from ._validate import MessageLike, invalid
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["AsyncSmsFlowClient", "SmsFlowClient"]
 
@@ -610,6 +612,13 @@ class SmsFlowClient(_BaseClient[httpx.Client]):
         self.close()
 
 
+async def _asyncio_sleep(seconds: float) -> None:
+    """``asyncio.sleep`` (asyncio is imported on first use: ``import smsflow`` stays light)."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
 class AsyncSmsFlowClient(_BaseClient[httpx.AsyncClient]):
     """Asynchronous client of the SMSFlow API: the same API as :class:`SmsFlowClient`, awaited.
 
@@ -628,7 +637,7 @@ class AsyncSmsFlowClient(_BaseClient[httpx.AsyncClient]):
         retry_base_delay: float = 0.25,
         retry_max_delay: float = 2.0,
         *,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] = _asyncio_sleep,
         **options: Any,
     ) -> None:
         super().__init__(
@@ -768,6 +777,8 @@ class AsyncSmsFlowClient(_BaseClient[httpx.AsyncClient]):
     async def _bulk_outcomes(
         self, engine: BulkEngine, messages: Iterable[MessageLike] | AsyncIterable[MessageLike]
     ) -> AsyncGenerator[list[MessageOutcome], None]:
+        import asyncio
+
         items = None if isinstance(messages, AsyncIterable) else iter(messages)
         async_items = aiter(messages) if isinstance(messages, AsyncIterable) else None
         engine.start()

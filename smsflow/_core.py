@@ -9,19 +9,17 @@ it with their own send and sleep, so every decision is written once.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Generic, TypeVar
+from json.encoder import encode_basestring
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 import httpx
-from smsflow_api.api.balance import get_balance
-from smsflow_api.api.messages import send_messages
-from smsflow_api.models.send_messages_request import SendMessagesRequest
-from smsflow_api.models.send_options import SendOptions
 
-from ._auth import TOKEN_PATH, TokenCache
+from ._auth import TokenCache, token_path
 from ._config import USER_AGENT, ClientConfig
 from ._destinations import normalize_destination
 from ._errors import (
@@ -42,22 +40,41 @@ from ._validate import (
     check_messages,
     check_start_delivery,
     invalid,
+    plain_columns,
 )
 
 __all__ = ["Core", "Operation", "Outcome", "Step"]
 
 T = TypeVar("T")
 
-_SEND_KW: Final = send_messages._get_kwargs(
-    body=SendMessagesRequest(
-        send_options=SendOptions(start_delivery_utc=None, campaign_name="x"), messages=[]
+if TYPE_CHECKING:
+    from smsflow_api.models.send_options import SendOptions
+
+
+@functools.cache
+def _generated() -> tuple[str, str, str, str, type[SendOptions]]:
+    """Send method and path, balance method and path, and ``SendOptions``, from the generated
+    client. Imported when the first client is made, not by ``import smsflow`` (the generated
+    package and attrs are a third of its import time: docs/performance.md)."""
+    from smsflow_api.api.balance import get_balance
+    from smsflow_api.api.messages import send_messages
+    from smsflow_api.models.send_messages_request import SendMessagesRequest
+    from smsflow_api.models.send_options import SendOptions
+
+    send_kw = send_messages._get_kwargs(
+        body=SendMessagesRequest(
+            send_options=SendOptions(start_delivery_utc=None, campaign_name="x"), messages=[]
+        )
     )
-)
-SEND_METHOD: Final[str] = _SEND_KW["method"].upper()
-SEND_PATH: Final[str] = _SEND_KW["url"]
-_BALANCE_KW: Final = get_balance._get_kwargs()
-BALANCE_METHOD: Final[str] = _BALANCE_KW["method"].upper()
-BALANCE_PATH: Final[str] = _BALANCE_KW["url"]
+    balance_kw = get_balance._get_kwargs()
+    return (
+        send_kw["method"].upper(),
+        send_kw["url"],
+        balance_kw["method"].upper(),
+        balance_kw["url"],
+        SendOptions,
+    )
+
 
 # Failures that prove the request never reached the API.
 _NOT_SENT_ERRORS: Final = (
@@ -108,6 +125,14 @@ class Core:
         self._base = config.base_url
         self._get_headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         self._post_headers = {**self._get_headers, "Content-Type": "application/json"}
+        (
+            self._send_method,
+            self._send_path,
+            self._balance_method,
+            self._balance_path,
+            self._options,
+        ) = _generated()
+        self._token_path = token_path()
 
     # -- building ---------------------------------------------------------------------------
 
@@ -142,8 +167,8 @@ class Core:
         """The balance call."""
         return Operation(
             name="get_balance",
-            method=BALANCE_METHOD,
-            url=self._base + BALANCE_PATH,
+            method=self._balance_method,
+            url=self._base + self._balance_path,
             headers=self._get_headers,
             content=None,
             timeout=self._timeout(timeout),
@@ -178,11 +203,20 @@ class Core:
                 "INVALID_REQUEST",
                 "check_opt_outs",
             )
-        options = SendOptions(
+        options = self._options(
             start_delivery_utc=check_start_delivery(start_delivery_utc),
             campaign_name=check_campaign_name(campaign_name),
             check_opt_outs=check_opt_outs,
         )
+        columns = (
+            plain_columns(messages)
+            if not prevalidated and normalize_destinations is False
+            else None
+        )
+        if columns is not None:  # the same bytes as below, about 3x faster for 1000 messages
+            sent_options = json.dumps(options.to_dict(), ensure_ascii=False, separators=(",", ":"))
+            text = f'{{"SendOptions":{sent_options},"messages":{_messages_json(*columns)}}}'
+            return text.encode("utf-8")
         items = (
             messages
             if prevalidated
@@ -203,8 +237,8 @@ class Core:
             raise invalid(f"retry must be True or False, not {retry!r}", "INVALID_REQUEST", "retry")
         return Operation(
             name="send_sms",
-            method=SEND_METHOD,
-            url=self._base + SEND_PATH,
+            method=self._send_method,
+            url=self._base + self._send_path,
             headers=self._post_headers,
             content=body,
             timeout=self._timeout(timeout),
@@ -260,7 +294,7 @@ class Core:
         before = (
             op.authenticated
             and isinstance(request, httpx.Request)
-            and request.url.path.endswith(TOKEN_PATH)  # the base URL may add a path prefix
+            and request.url.path.endswith(self._token_path)  # the base URL may add a path prefix
         )
         where = f"{op.method} {httpx.URL(op.url).path}"
         if isinstance(exc, _NOT_SENT_ERRORS) or before:
@@ -307,7 +341,7 @@ class Core:
             op.authenticated
             and isinstance(error, SmsFlowNetworkError)
             and request is not None
-            and request.url.path.endswith(TOKEN_PATH)
+            and request.url.path.endswith(self._token_path)
             and self.cache.fresh() is not None
         )
 
@@ -413,6 +447,17 @@ def _normalizing(messages: Any, normalize: object) -> Any:
     if isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Iterable):
         return messages  # check_messages says what is wrong with it
     return (normalized(item, index) for index, item in enumerate(messages))
+
+
+_MESSAGE_JSON: Final = '{{"content":{},"destination":"{}"}}'.format
+
+
+def _messages_json(contents: list[str], destinations: list[str]) -> str:
+    """``json.dumps`` of the validated messages (``ensure_ascii=False``, compact), a column at a
+    time: each content through json's own string encoder; destinations are ASCII digits
+    (checked by :func:`~smsflow._validate.plain_columns`), so they need no escaping."""
+    quoted = map(encode_basestring, contents)
+    return "[" + ",".join(map(_MESSAGE_JSON, quoted, destinations)) + "]"
 
 
 def _safe_text(content: bytes) -> str | None:

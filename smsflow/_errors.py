@@ -90,8 +90,11 @@ class SmsFlowError(Exception):
         self.body = body
         self.request = _redacted(request)
         self.response = response
-        if response is not None:
-            _redacted(getattr(response, "_request", None))
+        if response is not None and getattr(response, "_request", None) is not None:
+            if response.request is request:
+                response.request = self.request  # type: ignore[assignment]
+            else:
+                response.request = _redacted(response.request)  # type: ignore[assignment]
         self.retry_after = retry_after
         self.outcome_unknown = outcome_unknown
 
@@ -147,13 +150,21 @@ REDACTED: Final = "[REDACTED]"
 
 
 def _redacted(request: httpx.Request | None) -> httpx.Request | None:
-    """Blank the credentials of a finished request an error keeps (Basic or Bearer).
+    """A copy of ``request`` whose credentials (Basic or Bearer) read ``[REDACTED]``.
 
-    Every attempt builds a new request, so the one an error holds is never sent again.
+    A copy, so the request object your own transport or event hooks saw is left as sent.
     """
-    if request is not None and "Authorization" in request.headers:
-        request.headers["Authorization"] = REDACTED
-    return request
+    if request is None or "Authorization" not in request.headers:
+        return request
+    headers = request.headers.copy()
+    headers["Authorization"] = REDACTED
+    try:
+        content: bytes | None = request.content
+    except httpx.RequestNotRead:
+        content = None
+    return httpx.Request(
+        request.method, request.url, headers=headers, content=content, extensions=request.extensions
+    )
 
 
 class SmsFlowAuthenticationError(SmsFlowError):

@@ -30,6 +30,7 @@ __all__ = [
     "check_messages",
     "check_start_delivery",
     "invalid",
+    "plain_columns",
 ]
 
 MAX_CONTENT: Final = 1600
@@ -158,9 +159,9 @@ def check_messages(
             "INVALID_MESSAGE",
             "messages",
         )
-    fast = _plain_dicts(messages, max_count)
-    if fast is not None:
-        return fast
+    columns = plain_columns(messages, max_count)
+    if columns is not None:
+        return [{"content": c, "destination": d} for c, d in zip(*columns, strict=True)]
     out: list[dict[str, str]] = []
     for index, item in enumerate(messages):
         if index >= max_count:
@@ -178,16 +179,19 @@ def check_messages(
 
 _CONTENT: Final = operator.itemgetter("content")
 _DESTINATION: Final = operator.itemgetter("destination")
-_FAST_MIN: Final = 3  # below this many messages the per-message loop is faster
+_FAST_MIN: Final = 3  # below this many messages the per-message checks are faster
 
 
-def _plain_dicts(messages: object, max_count: int) -> list[dict[str, str]] | None:
-    """:func:`check_messages` for a list of valid plain dicts, a column at a time (C loops).
+def plain_columns(
+    messages: object, max_count: int = MAX_MESSAGES_PER_REQUEST
+) -> tuple[list[str], list[str]] | None:
+    """The contents and destinations of a list (or tuple) of valid plain message dicts.
 
-    Returns the same list :func:`check_message` would build, or ``None`` when the input is not
-    such a list or anything in it is invalid: the per-message checks then run and say what is
-    wrong. The rules are :func:`check_message`'s; for 1000 messages this takes about a sixth
-    of the time (see docs/performance.md).
+    The rules of :func:`check_message`, checked a column at a time in C loops: for 1000
+    messages about a quarter of the time of the per-message checks (docs/performance.md).
+    ``None`` when ``messages`` is not such a sequence of 3 to ``max_count`` dicts or anything in
+    it is invalid: that is no error, :func:`check_messages` then checks message by message and
+    says what is wrong. Never raises.
     """
     if not isinstance(messages, list | tuple) or not _FAST_MIN <= len(messages) <= max_count:
         return None
@@ -217,7 +221,7 @@ def _plain_dicts(messages: object, max_count: int) -> list[dict[str, str]] | Non
             all_content.encode("utf-8")  # a lone surrogate anywhere fails
         except UnicodeEncodeError:
             return None
-    return [{"content": c, "destination": d} for c, d in zip(contents, destinations, strict=True)]
+    return contents, destinations
 
 
 def check_campaign_name(value: Any) -> str:

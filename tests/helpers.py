@@ -1,15 +1,19 @@
-"""Shared test helpers: a fake SMSFlow API as an ``httpx.MockTransport`` with exact control.
+"""Shared test helpers: :class:`FakeApi` (the sandbox, scripted for unit tests) and :class:`Clock`.
 
-The sandbox in :mod:`smsflow.testing` is the faithful fake for behaviour tests; this one is for
-unit tests that need to script each answer precisely (a 503 then a 200, a 401 on a cached
-token, an exception on the send) and to count and inspect every request. It answers
-spec-shaped bodies by default (see ``spec/openapi.yaml``).
+There is one fake SMSFlow: :class:`smsflow.testing.Sandbox`. :class:`FakeApi` is a thin helper
+over it for unit tests that script each answer precisely (a 503 then a 200, a 401 on a cached
+token, an exception on the send) and inspect every request exactly as the client sent it. Its
+canned answers are sandbox faults (``reply_next``, ``raise_next``), so every exchange goes
+through the sandbox and the suite's contract observer (``tests/conftest.py``), which validates
+each request against ``spec/openapi.yaml`` (canned answers are exempt, being off-spec on
+purpose).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -19,6 +23,7 @@ from typing import Any, Final, Literal, Self
 import httpx
 
 from smsflow import AsyncSmsFlowClient, SmsFlowClient
+from smsflow.testing import Sandbox, SandboxReply, SandboxTransport
 
 BASE_URL: Final = "https://api.smsflow.test"
 TOKEN_PATH: Final = "/api/integration/authentication"
@@ -26,9 +31,13 @@ SEND_PATH: Final = "/api/integration/BulkMessages"
 BALANCE_PATH: Final = "/api/integration/Balance"
 CLIENT_ID: Final = "test-client-id"
 CLIENT_SECRET: Final = "test-secret-Xy9!zz"  # a distinctive value, so leaks are easy to spot
+EVENT_ID: Final = 123456  # the eventId of FakeApi's first accepted send
+BALANCE: Final = 1234.5  # FakeApi's starting credit
 
 Endpoint = Literal["token", "send", "balance"]
-Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
+#: A sandbox fault for one request to an endpoint, e.g. ``lambda s, e: s.truncate_next(endpoint=e)``.
+Injector = Callable[[Sandbox, Endpoint], None]
+Reply = httpx.Response | BaseException | Injector
 
 _PATHS: Final[dict[str, Endpoint]] = {
     TOKEN_PATH: "token",
@@ -59,13 +68,15 @@ def token_json(token: str, minutes: int = 120) -> dict[str, Any]:
     return {"token": token, "expiresInMinutes": minutes, "schema": "Basic"}
 
 
-def send_json(event_id: int = 123456, cost: float = 0.25) -> dict[str, Any]:
-    """A spec-shaped send answer (the example of ``spec/openapi.yaml``)."""
+def send_json(
+    event_id: int = EVENT_ID, cost: float = 0.25, remaining: float = 99.75
+) -> dict[str, Any]:
+    """A spec-shaped send answer (the example of ``spec/openapi.yaml``) for one message."""
     return {
         "statusCode": 200,
         "sendResponse": {
             "cost": cost,
-            "remainingBalance": 99.75,
+            "remainingBalance": remaining,
             "eventId": event_id,
             "sample": "Order 1001 has shipped.",
             "messages": 1,
@@ -88,45 +99,172 @@ def error(status: int, code: str = "SOME_ERROR", **headers: str) -> httpx.Respon
     return httpx.Response(status, json=error_json(status, code), headers=hdrs)
 
 
+class Clock:
+    """An injectable clock (seconds since the epoch) moved by hand; for clients and sandboxes."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward by ``seconds``."""
+        self.now += seconds
+
+
+def _canned(response: httpx.Response) -> tuple[bytes | tuple[bytes, ...], dict[str, str]]:
+    """The body and headers of a scripted ``httpx.Response``, as a sandbox ``reply`` fault.
+
+    A streamed body (no Content-Length) stays streamed, in the same chunks; the headers httpx
+    derived itself (a true ``Content-Length``, ``Transfer-Encoding``) are left to the sandbox.
+    """
+    body: bytes | tuple[bytes, ...]
+    try:
+        body = response.content
+    except httpx.ResponseNotRead:
+        body = tuple(response.iter_raw())
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in response.headers.raw:
+        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+        lowered = name.lower()
+        if lowered == "transfer-encoding":
+            continue
+        if lowered == "content-length" and isinstance(body, bytes) and value == str(len(body)):
+            continue
+        headers[name] = value
+    return body, headers
+
+
+def _base_path(base_url: str) -> str:
+    """The path of a base URL (``"/prefix"``), or ``""``."""
+    try:
+        path = httpx.URL(base_url).path
+    except (httpx.InvalidURL, TypeError):
+        return ""
+    return path.rstrip("/") if path.startswith("/") else ""
+
+
 class FakeApi:
-    """A scripted SMSFlow API. Thread-safe; every request is recorded in :attr:`requests`.
+    """The sandbox scripted for unit tests; every request is recorded in :attr:`requests`.
 
-    By default: the token endpoint checks the Basic header and issues ``tok-1``, ``tok-2``...;
-    the send and balance endpoints accept any issued, unrevoked bearer token and answer the
-    spec's example bodies. :meth:`queue` scripts the next answers of one endpoint (responses,
-    exceptions to raise, or callables), consumed in order before the defaults apply.
+    :attr:`sandbox` is a :class:`smsflow.testing.Sandbox` for ``CLIENT_ID`` / ``CLIENT_SECRET``
+    whose tokens are ``tok-1``, ``tok-2``... (also listed in :attr:`issued`), whose first send
+    gets eventId 123456 and whose credit starts at 1234.5 (each send is billed, 0.25 a part).
+    Its clock is :attr:`clock` (a :class:`Clock` that moves only when a test moves it), and it
+    never sleeps (its waits go to :attr:`waits`).
 
-    Use it as a context manager: clients made by :meth:`client` are closed on exit.
+    :meth:`queue` scripts the next answers of one endpoint as sandbox faults, consumed in
+    order. :meth:`hold` runs code while a request is in flight. Use it as a context manager:
+    clients made by :meth:`client` are closed on exit.
     """
 
-    def __init__(self, *, minutes: int = 120, balance: float = 1234.5) -> None:
-        self.minutes = minutes
-        self.balance = balance
-        self.requests: list[httpx.Request] = []
-        self.issued: list[str] = []
-        self.revoked: set[str] = set()
+    def __init__(
+        self,
+        *,
+        minutes: int = 120,
+        balance: float = BALANCE,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.clock = clock if clock is not None else Clock()
+        self.requests: list[httpx.Request] = []  # copies, as the client sent them
+        self.issued: list[str] = []  # the tokens the sandbox made, in order
+        self.sleeps: list[float] = []  # seconds the clients asked to sleep (never slept)
+        self.waits: list[float] = []  # seconds the sandbox held an answer back (never waited)
         self.token_wait = 0.0  # seconds each token answer is held back (forces thread overlap)
-        self.reject_bearer = False  # True: every bearer call gets a 401 INVALID_TOKEN
-        self._queues: dict[Endpoint, deque[Reply]] = {
+        self._reject_bearer = False
+        self._holds: dict[Endpoint, deque[Callable[[], object]]] = {
             "token": deque(),
             "send": deque(),
             "balance": deque(),
         }
         self._lock = threading.Lock()
         self._closers: list[Callable[[], None]] = []
-        self.sleeps: list[float] = []  # seconds the clients asked to sleep (never slept)
+
+        async def wait(seconds: float) -> None:
+            self.waits.append(seconds)
+
+        self.sandbox = Sandbox(
+            CLIENT_ID,
+            CLIENT_SECRET,
+            balance=balance,
+            token_lifetime_minutes=minutes,
+            clock=self.clock,
+            sleep=self.waits.append,
+            async_sleep=wait,
+            first_event_id=EVENT_ID,
+            token_factory=self._make_token,
+        )
+        self._transport = self.transport()
+
+    # -- the account ------------------------------------------------------------------------
+
+    @property
+    def minutes(self) -> int:
+        """The lifetime of the tokens the sandbox issues (minutes). Assign to change it."""
+        return self.sandbox.advertised_expires_in_minutes
+
+    @minutes.setter
+    def minutes(self, value: int) -> None:
+        self.sandbox.token_lifetime_minutes = float(value)
+        self.sandbox.advertised_expires_in_minutes = value
+
+    @property
+    def balance(self) -> float:
+        """The sandbox's credit. Assign to change it."""
+        return self.sandbox.balance
+
+    @balance.setter
+    def balance(self, value: float) -> None:
+        self.sandbox.balance = value
+
+    def _make_token(self, n: int) -> str:
+        token = f"tok-{n}"
+        with self._lock:
+            self.issued.append(token)
+        return token
 
     # -- scripting --------------------------------------------------------------------------
 
     def queue(self, endpoint: Endpoint, *replies: Reply) -> None:
-        """Answer the next requests to ``endpoint`` with ``replies``, in order."""
+        """Answer the next requests to ``endpoint`` with ``replies``, in order.
+
+        Each reply becomes one sandbox fault: an ``httpx.Response`` is sent as it is (status,
+        headers, body; ``reply_next``); an exception is raised by the transport
+        (``raise_next``); an :data:`Injector` queues whatever sandbox fault it likes.
+        """
+        for reply in replies:
+            if isinstance(reply, httpx.Response):
+                body, headers = _canned(reply)
+                self.sandbox.reply_next(
+                    endpoint=endpoint, status=reply.status_code, body=body, headers=headers
+                )
+            elif isinstance(reply, BaseException):
+                self.sandbox.raise_next(endpoint=endpoint, exception=reply)
+            else:
+                reply(self.sandbox, endpoint)
+
+    def hold(self, endpoint: Endpoint, *actions: Callable[[], object]) -> None:
+        """Run ``actions[i]`` in the thread of the i-th next request to ``endpoint``, once it is
+        recorded and answered by the sandbox but before the client gets the answer."""
         with self._lock:
-            self._queues[endpoint].extend(replies)
+            self._holds[endpoint].extend(actions)
 
     def revoke_all(self) -> None:
         """Revoke every token issued so far (the next bearer call gets a 401)."""
-        with self._lock:
-            self.revoked.update(self.issued)
+        self.sandbox.revoke_tokens()
+
+    @property
+    def reject_bearer(self) -> bool:
+        """True: every token is revoked as soon as it is issued, so every bearer call gets the
+        sandbox's 401 ``INVALID_TOKEN``."""
+        return self._reject_bearer
+
+    @reject_bearer.setter
+    def reject_bearer(self, value: bool) -> None:
+        self._reject_bearer = value
+        if value:
+            self.sandbox.revoke_tokens()
 
     # -- inspection -------------------------------------------------------------------------
 
@@ -139,11 +277,10 @@ class FakeApi:
         """The decoded JSON bodies of the send requests."""
         return [json.loads(r.content) for r in self.to("send")]
 
-    # -- the handler ------------------------------------------------------------------------
+    # -- the transport ----------------------------------------------------------------------
 
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        """Answer one request (the ``httpx.MockTransport`` handler)."""
-        request.read()
+    def _observe(self, request: httpx.Request, reply: SandboxReply) -> None:
+        """The transport observer: record the request, then act out holds and waits."""
         endpoint = endpoint_of(request.url)
         # Record a copy: httpx replays the same Request object (e.g. after a 401) with new headers.
         seen = httpx.Request(
@@ -155,67 +292,52 @@ class FakeApi:
         )
         with self._lock:
             self.requests.append(seen)
-            scripted = (
-                self._queues[endpoint].popleft() if endpoint and self._queues[endpoint] else None
-            )
-        if isinstance(scripted, Exception):
-            raise scripted
-        if isinstance(scripted, httpx.Response):
-            return scripted
-        if scripted is not None:
-            return scripted(request)
-        if endpoint == "token":
-            return self._token(request)
-        if endpoint is None:
-            return httpx.Response(404, json=error_json(404, "NOT_FOUND"))
-        auth = request.headers.get("Authorization", "")
-        bearer = auth.removeprefix("Bearer ")
-        with self._lock:
-            known = auth.startswith("Bearer ") and bearer in self.issued
-            ok = known and bearer not in self.revoked and not self.reject_bearer
-        if not ok:
-            return httpx.Response(401, json=error_json(401, "INVALID_TOKEN"))
-        if endpoint == "send":
-            return httpx.Response(200, json=send_json())
-        return httpx.Response(200, json={"balance": self.balance})
-
-    def _token(self, request: httpx.Request) -> httpx.Response:
-        if self.token_wait:
+            held = self._holds[endpoint] if endpoint is not None else None
+            action = held.popleft() if held else None
+        if endpoint == "token" and reply.status == 200 and self._reject_bearer:
+            self.sandbox.revoke_tokens()
+        if action is not None:
+            action()
+        if endpoint == "token" and self.token_wait:
             threading.Event().wait(self.token_wait)
-        if request.headers.get("Authorization") != basic_header():
-            return httpx.Response(401, json=error_json(401, "AUTHENTICATION_FAILED"))
-        with self._lock:
-            token = f"tok-{len(self.issued) + 1}"
-            self.issued.append(token)
-        return httpx.Response(200, json=token_json(token, self.minutes))
 
-    def transport(self) -> httpx.MockTransport:
-        """An in-process transport (sync and async) answering with :meth:`handler`."""
-        return httpx.MockTransport(self.handler)
+    def transport(self, base_path: str = "") -> SandboxTransport:
+        """An in-process transport (sync and async) on the sandbox, recording every request.
+
+        Args:
+            base_path: The path of the client's base URL, if it has one (``"/prefix"``).
+        """
+        return self.sandbox.transport(base_path=base_path, observer=self._observe)
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request from the sandbox, synchronously (for a test's own transport
+        that holds or delays requests before handing them on)."""
+        return self._transport.handle_request(request)
 
     # -- clients ----------------------------------------------------------------------------
 
-    def client(self, **options: Any) -> SmsFlowClient:
-        """A sync client on this fake, never sleeping (its sleeps are recorded in ``sleeps``)."""
-        http = httpx.Client(transport=self.transport())
+    def _transport_for(self, options: dict[str, Any]) -> SandboxTransport:
         options.setdefault("client_id", CLIENT_ID)
         options.setdefault("client_secret", CLIENT_SECRET)
         options.setdefault("base_url", BASE_URL)
+        base = options["base_url"] or os.environ.get("SMSFLOW_BASE_URL") or ""
+        return self.transport(_base_path(base))
+
+    def client(self, **options: Any) -> SmsFlowClient:
+        """A sync client on the sandbox, never sleeping (its sleeps are recorded in ``sleeps``)."""
+        http = httpx.Client(transport=self._transport_for(options))
         options.setdefault("sleep", self.sleeps.append)
         client = SmsFlowClient(http_client=http, **options)
         self._closers += [client.close, http.close]
         return client
 
     def async_client(self, **options: Any) -> AsyncSmsFlowClient:
-        """An async client on this fake (close it with ``async with``); sleeps are recorded."""
-        http = httpx.AsyncClient(transport=self.transport())
+        """An async client on the sandbox (close it with ``async with``); sleeps are recorded."""
+        http = httpx.AsyncClient(transport=self._transport_for(options))
 
         async def sleep(seconds: float) -> None:
             self.sleeps.append(seconds)
 
-        options.setdefault("client_id", CLIENT_ID)
-        options.setdefault("client_secret", CLIENT_SECRET)
-        options.setdefault("base_url", BASE_URL)
         options.setdefault("sleep", sleep)
         return AsyncSmsFlowClient(http_client=http, **options)
 
@@ -236,17 +358,3 @@ def fake_api() -> Iterator[FakeApi]:
     """Body of the per-module ``api`` fixture: a :class:`FakeApi` whose clients get closed."""
     with FakeApi() as api:
         yield api
-
-
-class Clock:
-    """An injectable clock (seconds since the epoch) moved by hand."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move the clock forward by ``seconds``."""
-        self.now += seconds

@@ -290,7 +290,7 @@ def test_token_answer_with_integer_minutes(api: FakeApi) -> None:
     """The spec's token body is accepted as is (expiresInMinutes an integer)."""
     client = api.client()
     api.queue("token", httpx.Response(200, json=token_json("tok-spec", 120)))
-    api.issued.append("tok-spec")
+    api.sandbox.issue_token("tok-spec")  # the canned answer's token is one the sandbox knows
     client.get_balance()
     assert api.to("balance")[0].headers["Authorization"] == "Bearer tok-spec"
 

@@ -367,8 +367,8 @@ def test_send_result_is_typed_and_a_dict(api: FakeApi) -> None:
         result.send_response.remaining_balance,
         result.send_response.messages,
         result.send_response.parts,
-    ) == (0.25, 99.75, 1, 1)
-    assert send_json() == json.loads(json.dumps(result))
+    ) == (0.25, 1234.25, 1, 1)
+    assert send_json(remaining=1234.25) == json.loads(json.dumps(result))
 
 
 def test_balance_is_typed_and_a_dict(api: FakeApi) -> None:

@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._faults import Fault, FaultKind
-    from ._sandbox import RequestRecord, Sandbox, SandboxReply, SendEvent, SentMessage
+    from ._records import RequestRecord, SendEvent, SentMessage
+    from ._replies import SandboxReply
+    from ._sandbox import Sandbox
     from ._server import SandboxServer, serve, wsgi_app
     from ._transport import SandboxTransport
 
@@ -39,10 +41,10 @@ __all__ = [
 
 _WHERE = {
     "Sandbox": "._sandbox",
-    "SandboxReply": "._sandbox",
-    "RequestRecord": "._sandbox",
-    "SendEvent": "._sandbox",
-    "SentMessage": "._sandbox",
+    "SandboxReply": "._replies",
+    "RequestRecord": "._records",
+    "SendEvent": "._records",
+    "SentMessage": "._records",
     "SandboxServer": "._server",
     "serve": "._server",
     "wsgi_app": "._server",

@@ -6,7 +6,11 @@ keep-alive, ``Content-Length`` or chunked request bodies). Faults are acted out 
 ``lose_response`` close the socket without a byte of response; ``truncate`` sends the headers
 with the full ``Content-Length``, half of the body, and closes; ``reset`` closes the socket with
 ``SO_LINGER`` 0 (a TCP RST); ``trickle`` sends the headers, then one body byte per pause;
-``html``, ``malformed`` and ``redirect`` are ordinary answers with those bodies.
+``html``, ``malformed`` and ``redirect`` are ordinary answers with those bodies; a ``reply``
+is sent as given (a body given as chunks with chunked transfer encoding; the connection is
+closed after a ``reply`` whose own ``Content-Length`` header may not match its body); a
+``raise`` (an exception only the in-process transport can raise) closes the socket without a
+byte of response, as ``drop`` does.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Final, Self
 
-from ._sandbox import STATUS_CODES, Sandbox, SandboxReply, error_reply
+from ._replies import STATUS_CODES, SandboxReply, error_reply
+from ._sandbox import Sandbox
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -116,7 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
         reply = sandbox.handle(self.command, self.path, dict(self.headers.items()), body)
         if reply.delay > 0:
             sandbox.sleep(reply.delay)
-        if reply.action == "drop":
+        if reply.action in ("drop", "raise"):
             self.close_connection = True
             return
         if reply.action == "reset":
@@ -126,10 +131,25 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.trickle > 0 and payload:
             self._trickle(reply, payload)
             return
+        if reply.chunks is not None and self.command != "HEAD":
+            self._write_chunked(reply, reply.chunks)
+            return
         if reply.action == "truncate":
             self.close_connection = True
             payload = reply.body[: len(reply.body) // 2]
         self._write(reply, payload)
+
+    def _write_chunked(self, reply: SandboxReply, chunks: Iterable[bytes]) -> None:
+        """The headers with ``Transfer-Encoding: chunked``, then each chunk as it comes."""
+        self._write(reply, b"", chunked=True)
+        try:
+            for chunk in chunks:
+                if chunk:
+                    self.wfile.write(f"{len(chunk):x}\r\n".encode("ascii") + chunk + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except OSError:  # the client gave up (e.g. the answer was too large for it): stop
+            self.close_connection = True
 
     def _reset(self) -> None:
         """Close the socket at once with SO_LINGER 0: the client gets a TCP RST, not a FIN."""
@@ -151,10 +171,15 @@ class _Handler(BaseHTTPRequestHandler):
             except OSError:  # the client gave up (its deadline passed): stop
                 return
 
-    def _write(self, reply: SandboxReply, payload: bytes) -> None:
+    def _write(self, reply: SandboxReply, payload: bytes, *, chunked: bool = False) -> None:
         lines = [f"HTTP/1.1 {reply.status} {_reason(reply.status)}"]
         lines += [f"{name}: {value}" for name, value in reply.headers.items()]
-        lines.append(f"Content-Length: {len(reply.body)}")
+        if chunked:
+            lines.append("Transfer-Encoding: chunked")
+        elif any(name.lower() == "content-length" for name in reply.headers):
+            self.close_connection = True  # a canned length may lie: end the exchange here
+        else:
+            lines.append(f"Content-Length: {len(reply.body)}")
         lines.append(f"Date: {email.utils.formatdate(usegmt=True)}")
         lines.append(f"Server: {self.server_version}")
         if self.close_connection:
@@ -356,9 +381,10 @@ def serve(
 def wsgi_app(sandbox: Sandbox) -> WSGIApplication:
     """A WSGI application answering from ``sandbox`` (for schemathesis or any WSGI server).
 
-    ``delay`` faults sleep; ``drop``, ``lose_response`` and ``reset`` raise
+    ``delay`` faults sleep; ``drop``, ``lose_response``, ``reset`` and ``raise`` raise
     ``ConnectionAbortedError`` (WSGI cannot close a connection silently); ``truncate`` returns
-    half of the body; ``trickle`` yields the body one byte per pause.
+    half of the body; ``trickle`` yields the body one byte per pause; a ``reply`` given as
+    chunks is returned chunk by chunk without ``Content-Length``.
     """
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -384,10 +410,15 @@ def wsgi_app(sandbox: Sandbox) -> WSGIApplication:
         if not reply.answered:
             raise ConnectionAbortedError("the sandbox dropped the connection")
         payload = reply.body if reply.action == "answer" else reply.body[: len(reply.body) // 2]
-        response_headers = [*reply.headers.items(), ("Content-Length", str(len(payload)))]
+        response_headers = list(reply.headers.items())
+        has_length = any(name.lower() == "content-length" for name, _ in response_headers)
+        if reply.chunks is None and not has_length:
+            response_headers.append(("Content-Length", str(len(payload))))
         start_response(f"{reply.status} {_reason(reply.status)}", response_headers)
         if environ["REQUEST_METHOD"] == "HEAD":
             return [b""]
+        if reply.chunks is not None:
+            return reply.chunks
         if reply.trickle > 0:
             return _trickled(sandbox, payload, reply.trickle)
         return [payload]

@@ -35,7 +35,7 @@ EVENT_ID: Final = 123456  # the eventId of FakeApi's first accepted send
 BALANCE: Final = 1234.5  # FakeApi's starting credit
 
 Endpoint = Literal["token", "send", "balance"]
-#: A sandbox fault for one request to an endpoint, e.g. ``lambda s, e: s.truncate_next(endpoint=e)``.
+#: Queues a sandbox fault for one request to an endpoint: ``lambda s, e: s.drop_next(endpoint=e)``.
 Injector = Callable[[Sandbox, Endpoint], None]
 Reply = httpx.Response | BaseException | Injector
 

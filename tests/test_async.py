@@ -1,8 +1,10 @@
 """AsyncSmsFlowClient: the same API as SmsFlowClient, cancellation safety, timeouts, lifecycle.
 
 Outcome parity with the sync client is in ``tests/test_parity.py``; real-socket concurrency in
-``tests/test_concurrency.py``. Here the API is the scripted ``FakeApi`` (``tests/helpers.py``)
-behind an async ``httpx.MockTransport``: no network, no real sleep.
+``tests/test_concurrency.py``. Here the API is the sandbox, scripted through ``FakeApi``
+(``tests/helpers.py``); tests that hold a request in flight wrap it in an async
+``httpx.MockTransport`` that waits, then hands the request to the sandbox: no network, no real
+sleep.
 """
 
 from __future__ import annotations

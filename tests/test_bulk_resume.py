@@ -223,12 +223,8 @@ def test_the_started_line_is_on_disk_before_the_request_is_sent(
     """When the send reaches the API, the journal already holds the batch's started line."""
     journal = tmp_path / "run.journal"
     seen: list[list[dict[str, Any]]] = []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        seen.append(lines(journal))
-        return httpx.Response(200, json=send_json(event_id=777))
-
-    api.queue("send", answer)
+    api.hold("send", lambda: seen.append(lines(journal)))  # while the send is at the API
+    api.queue("send", httpx.Response(200, json=send_json(event_id=777)))
     send("sync", api, messages(3), journal=journal)
     assert [line.get("state") for line in seen[0][1:]] == ["started"]
     assert [line.get("state") for line in lines(journal)] == [None, "started", "sent"]

@@ -4,14 +4,14 @@ Both front doors drive the one core (``smsflow/_core.py``), so every scenario mu
 same way through both: the same result or error (class, code, status, retryable, outcome
 unknown, retry-after), the same requests in the same order with the same bearer tokens, the
 same sleeps, the same token-request count. Each scenario also states the expected outcome, so
-a bug shared by both clients fails too. The API is the scripted ``FakeApi`` of
-``tests/helpers.py`` (an ``httpx.MockTransport``: no network, no real sleep).
+a bug shared by both clients fails too. The API is the sandbox, scripted through ``FakeApi``
+of ``tests/helpers.py`` (in-process: no network, no real sleep).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -24,6 +24,7 @@ from helpers import (
     MESSAGES,
     Clock,
     FakeApi,
+    Reply,
     error,
     send_json,
     token_json,
@@ -31,7 +32,6 @@ from helpers import (
 
 from smsflow import AsyncSmsFlowClient, AuthToken, Balance, SendResult, SmsFlowClient, SmsFlowError
 
-Reply = Callable[[httpx.Request], httpx.Response]
 CallName = Literal["send", "send_retry", "send_invalid", "balance", "authenticate"]
 
 TOKEN_LIFETIME_S = 120 * 60
@@ -39,57 +39,37 @@ RENEW_AT_S = TOKEN_LIFETIME_S - 300  # the vendor's rule: renew 5 minutes before
 JITTER = 0.5  # the injected random source: every backoff is half its ceiling
 
 
-# -- replies (each builds a fresh response, so one scenario can run twice) -----------------
+# -- replies (sandbox faults; each can be queued again, so one scenario can run twice) ------
 
 
 def status(code: int, error_code: str = "SOME_ERROR", **headers: str) -> Reply:
     """An error answer with a JSON error body (headers as ``Retry_After="3"``)."""
-    return lambda request: error(code, error_code, **headers)
+    return error(code, error_code, **headers)
 
 
 def raw(code: int, content: bytes, content_type: str = "application/json") -> Reply:
     """An answer with exactly this body."""
-    return lambda request: httpx.Response(
-        code, content=content, headers={"Content-Type": content_type}
-    )
+    return httpx.Response(code, content=content, headers={"Content-Type": content_type})
 
 
 def raises(kind: type[httpx.TransportError], message: str = "boom") -> Reply:
     """The transport raises ``kind`` instead of answering."""
-
-    def reply(request: httpx.Request) -> httpx.Response:
-        raise kind(message, request=request)
-
-    return reply
+    return kind(message)
 
 
 def token(value: str, minutes: int = 120) -> Reply:
-    """A token answer with a fixed value (not one FakeApi will accept as a bearer)."""
-    return lambda request: httpx.Response(200, json=token_json(value, minutes))
+    """A token answer with a fixed value (not one the sandbox will accept as a bearer)."""
+    return httpx.Response(200, json=token_json(value, minutes))
 
 
-class _Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A body streamed in chunks (no Content-Length), optionally cut off after them."""
-
-    def __init__(self, chunks: Sequence[bytes], cut: bool) -> None:
-        self._chunks = chunks
-        self._cut = cut
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self._chunks
-        if self._cut:
-            raise httpx.RemoteProtocolError("peer closed connection without sending complete body")
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for chunk in self._chunks:
-            yield chunk
-        if self._cut:
-            raise httpx.RemoteProtocolError("peer closed connection without sending complete body")
+def streamed(chunks: Sequence[bytes]) -> Reply:
+    """A 200 streamed in ``chunks`` (no Content-Length)."""
+    return lambda sandbox, endpoint: sandbox.reply_next(endpoint=endpoint, body=list(chunks))
 
 
-def streamed(chunks: Sequence[bytes], *, cut: bool = False) -> Reply:
-    """A 200 streamed in ``chunks``; ``cut=True`` drops the connection after them."""
-    return lambda request: httpx.Response(200, stream=_Chunks(chunks, cut))
+def cut_off() -> Reply:
+    """The sandbox accepts the request, then the connection drops in the middle of the body."""
+    return lambda sandbox, endpoint: sandbox.truncate_next(endpoint=endpoint)
 
 
 # -- the table ------------------------------------------------------------------------------
@@ -138,7 +118,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "token reused",
         (Call("send"), Call("balance"), Call("send")),
-        (SEND_OK, BALANCE_OK, SEND_OK),
+        (SEND_OK, "balance 1234.25", "event 123457"),  # the sandbox billed the first send
         ("token", "send tok-1", "balance tok-1", "send tok-1"),
     ),
     Scenario(
@@ -243,7 +223,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "connection lost mid-body on a send: delivery unknown",
-        one("send", send=(streamed([b'{"statusCode": 200, "sendR'], cut=True),)),
+        one("send", send=(cut_off(),)),
         ("DeliveryUnknownError - DELIVERY_UNKNOWN unknown",),
         ("token", "send tok-1"),
         options=R2,
@@ -345,7 +325,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "expired token replaced",
         (Call("send"), Call("send", advance=TOKEN_LIFETIME_S + 1)),
-        (SEND_OK, SEND_OK),
+        (SEND_OK, "event 123457"),
         ("token", "send tok-1", "token", "send tok-2"),
         token_requests=2,
     ),
@@ -480,11 +460,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "declared Content-Length over max_response_bytes",
         one(
             "send",
-            send=(
-                lambda r: httpx.Response(
-                    200, json=send_json(), headers={"Content-Length": "2000000"}
-                ),
-            ),
+            send=(httpx.Response(200, json=send_json(), headers={"Content-Length": "2000000"}),),
         ),
         ("UnexpectedResponseError - RESPONSE_TOO_LARGE unknown",),
         ("token", "send tok-1"),

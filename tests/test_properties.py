@@ -7,7 +7,7 @@
   any ``Retry-After``) to any call ends in a typed result or a :class:`~smsflow.SmsFlowError`,
   never another exception; retry waits stay within ``[0, retry_max_retry_after]``.
 
-The API is an ``httpx.MockTransport`` (no network); every request is checked with the contract
+The API is the sandbox, in-process (no network); every request is checked with the contract
 adapter of ``tests/contract``.
 """
 
@@ -17,7 +17,7 @@ import asyncio
 import datetime as dt
 import json
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import httpx
 import pytest
@@ -38,6 +38,7 @@ from smsflow import (
     normalize_destination,
     segments,
 )
+from smsflow.testing import Sandbox, SandboxReply
 
 BASE_URL: Final = "https://portal.smsflow.co.za"
 TOKEN_PATH: Final = "/api/integration/authentication"
@@ -50,51 +51,32 @@ SETTINGS: Final = settings(
 )
 
 
-def token_body() -> bytes:
-    return json.dumps({"token": "tok-prop", "expiresInMinutes": 120, "schema": "Basic"}).encode()
-
-
-def send_body(count: int = 1) -> dict[str, Any]:
-    """A spec-shaped send answer."""
-    return {
-        "statusCode": 200,
-        "sendResponse": {
-            "cost": 0.25 * count,
-            "remainingBalance": 99.75,
-            "eventId": 123456,
-            "sample": "x",
-            "messages": count,
-            "parts": count,
-            "costBreakdown": [{"quantity": count, "cost": 0.25 * count, "network": "Vodacom"}],
-            "errorReport": [],
-        },
-        "errors": None,
-    }
+ENDPOINTS: Final[dict[str, Literal["token", "send", "balance"]]] = {
+    TOKEN_PATH: "token",
+    SEND_PATH: "send",
+    BALANCE_PATH: "balance",
+}
+FUZZED_ANSWERS: Final = 20  # more than the requests any one call makes to an endpoint
 
 
 class SpecCheckingApi:
-    """A mock API that validates every request against the spec and answers as the spec says."""
+    """The sandbox, recording every request and validating it against the spec at once."""
 
     def __init__(self) -> None:
         self.requests: list[httpx.Request] = []
+        self.sandbox = Sandbox("prop-client", "prop-secret", balance=1_000_000.0)
+        self.transport = self.sandbox.transport(observer=self._check)
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        request.read()
+    def _check(self, request: httpx.Request, reply: SandboxReply) -> None:
         self.requests.append(request)
         validate_exchange(request, None)  # raises ContractViolationError: the test fails
-        if request.url.path == TOKEN_PATH:
-            return httpx.Response(200, content=token_body())
-        if request.url.path == SEND_PATH:
-            count = len(json.loads(request.content)["messages"])
-            return httpx.Response(200, json=send_body(count))
-        return httpx.Response(200, json={"balance": 12.5})
 
     def sync_client(self, **options: Any) -> SmsFlowClient:
         return SmsFlowClient(
             "prop-client",
             "prop-secret",
             BASE_URL,
-            transport=httpx.MockTransport(self),
+            transport=self.transport,
             sleep=lambda s: None,
             **options,
         )
@@ -107,7 +89,7 @@ class SpecCheckingApi:
             "prop-client",
             "prop-secret",
             BASE_URL,
-            transport=httpx.MockTransport(self),
+            transport=self.transport,
             sleep=sleep,
         )
 
@@ -452,21 +434,32 @@ def answer(status: int, body: bytes, retry_after: str | None) -> Callable[[], ht
 
 
 class FuzzApi:
-    """Answers the fuzzed endpoint with the fuzzed answer; the others as the spec says."""
+    """The sandbox, answering the fuzzed endpoint with the fuzzed answer every time (a canned
+    reply); the others as the spec says. A token the fuzzed answer hands out is one it knows."""
 
     def __init__(self, endpoint: str, reply: Callable[[], httpx.Response]) -> None:
         self.endpoint = endpoint
-        self.reply = reply
-        self.sleeps: list[float] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path == self.endpoint:
-            return self.reply()
-        if request.url.path == TOKEN_PATH:
-            return httpx.Response(200, content=token_body())
-        if request.url.path == SEND_PATH:
-            return httpx.Response(200, json=send_body())
-        return httpx.Response(200, json={"balance": 1.0})
+        response = reply()
+        headers = {
+            name.decode("latin-1"): value.decode("latin-1")
+            for name, value in response.headers.raw
+            if name.lower() != b"content-length"  # the sandbox sends the true length
+        }
+        self.sandbox = Sandbox("prop-client", "prop-secret")
+        self.sandbox.reply_next(
+            FUZZED_ANSWERS,
+            endpoint=ENDPOINTS[endpoint],
+            status=response.status_code,
+            body=response.content,
+            headers=headers,
+        )
+        try:
+            data = json.loads(response.content)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("token"), str):
+            self.sandbox.issue_token(data["token"])
+        self.transport = self.sandbox.transport()
 
 
 OPERATIONS: Final[dict[str, tuple[str, Callable[[SmsFlowClient], Any], type]]] = {
@@ -497,7 +490,7 @@ def test_any_answer_ends_in_a_typed_result_or_a_typed_error(
         "prop-secret",
         BASE_URL,
         retry_retries=retries,
-        transport=httpx.MockTransport(api),
+        transport=api.transport,
         sleep=sleeps.append,
     ) as client:
         try:

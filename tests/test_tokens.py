@@ -1,6 +1,6 @@
 """The token cache: single flight, renewal ahead of expiry, failed renewals, pluggable stores.
 
-The API is the scripted ``FakeApi`` of ``tests/helpers.py`` over ``httpx.MockTransport``: no
+The API is the sandbox, scripted through ``FakeApi`` of ``tests/helpers.py`` (in-process): no
 network and no real sleep (the clock is injected). Single-flight counts over real sockets are in
 ``tests/test_concurrency.py``.
 """
@@ -154,12 +154,8 @@ def test_threads_after_a_revocation_fetch_one_new_token(api: FakeApi) -> None:
     client.get_balance()
     api.revoke_all()
     together = threading.Barrier(THREADS)
-
-    def refused(request: httpx.Request) -> httpx.Response:
-        together.wait(5)  # every thread holds a 401 before any of them handles it
-        return httpx.Response(401, json={"statusCode": 401, "errors": [{"code": "INVALID_TOKEN"}]})
-
-    api.queue("balance", *[refused] * THREADS)
+    # The sandbox refuses the revoked token; every thread holds its 401 before any handles it.
+    api.hold("balance", *[lambda: together.wait(5)] * THREADS)
     assert run_threads(THREADS, client.get_balance) == []
     assert len(api.to("token")) == 2
     replays = api.to("balance")[1 + THREADS :]
@@ -174,11 +170,8 @@ def test_failed_renewal_keeps_the_old_token_for_every_thread(api: FakeApi) -> No
     client.get_balance()
     clock.advance(RENEW_AT_S)
 
-    def unavailable(request: httpx.Request) -> httpx.Response:
-        threading.Event().wait(OVERLAP_S)  # the other threads pile up on the token cache
-        return error(503, "SERVICE_UNAVAILABLE")
-
-    api.queue("token", *[unavailable] * THREADS)
+    api.token_wait = OVERLAP_S  # the other threads pile up on the token cache
+    api.queue("token", *[error(503, "SERVICE_UNAVAILABLE")] * THREADS)
     assert run_threads(THREADS, client.get_balance) == []
     assert len(api.to("token")) == 2
     assert {"Bearer tok-1"} == {r.headers["Authorization"] for r in api.to("balance")}

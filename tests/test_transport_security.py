@@ -279,14 +279,12 @@ def test_an_endless_answer_without_content_length_is_cut_off() -> None:
             pulled.append(index)
             yield b"x" * 1024
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("authentication"):
-            return httpx.Response(200, json={"token": "t", "expiresInMinutes": 60})
-        return httpx.Response(200, content=endless())
+    sandbox = Sandbox(CLIENT_ID, SECRET)
+    sandbox.reply_next(endpoint="balance", body=endless())  # streamed, read as it is pulled
 
     with (
         SmsFlowClient(
-            CLIENT_ID, SECRET, transport=httpx.MockTransport(handler), max_response_bytes=8192
+            CLIENT_ID, SECRET, transport=sandbox.transport(), max_response_bytes=8192
         ) as client,
         pytest.raises(SmsFlowUnexpectedResponseError) as info,
     ):

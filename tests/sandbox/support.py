@@ -1,4 +1,5 @@
-"""Helpers for the sandbox tests: a fake clock, a recording sleep, request builders."""
+"""Helpers for the sandbox tests: a recording sleep, request builders (the clock is
+``helpers.Clock``)."""
 
 from __future__ import annotations
 
@@ -15,19 +16,6 @@ TOKEN = "/api/integration/authentication"
 SEND = "/api/integration/BulkMessages"
 BALANCE = "/api/integration/Balance"
 BASE_URL = "https://portal.smsflow.co.za"
-
-
-class FakeClock:
-    """A clock for ``Sandbox(clock=...)``: seconds, moved by hand."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class RecordingSleep:

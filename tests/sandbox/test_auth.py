@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from helpers import Clock
 
 from smsflow.testing import Sandbox
 
-from .support import BALANCE, SEND, TOKEN, FakeClock, basic, bearer, call, send_body, token
+from .support import BALANCE, SEND, TOKEN, basic, bearer, call, send_body, token
 
 
 def test_token_with_good_credentials() -> None:
@@ -81,7 +82,7 @@ def test_bad_tokens_are_401_invalid_token(headers: dict[str, str], path: str) ->
 
 
 def test_token_expires_by_the_injected_clock() -> None:
-    clock = FakeClock()
+    clock = Clock()
     sandbox = Sandbox(clock=clock, token_lifetime_minutes=10)
     tok = token(sandbox)
     clock.advance(10 * 60 - 1)
@@ -93,7 +94,7 @@ def test_token_expires_by_the_injected_clock() -> None:
 
 
 def test_advertised_lifetime_may_exceed_the_real_one() -> None:
-    clock = FakeClock()
+    clock = Clock()
     sandbox = Sandbox(clock=clock, token_lifetime_minutes=1, advertised_expires_in_minutes=120)
     reply = call(sandbox, "GET", TOKEN, headers=basic())
     assert reply.json()["expiresInMinutes"] == 120
@@ -125,7 +126,7 @@ def test_issue_token_is_not_counted_as_a_request() -> None:
 
 
 def test_many_tokens_stay_bounded() -> None:
-    clock = FakeClock()
+    clock = Clock()
     sandbox = Sandbox(clock=clock, token_lifetime_minutes=1)
     for _ in range(1500):
         sandbox.issue_token()

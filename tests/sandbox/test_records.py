@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pytest
+from helpers import Clock
 
 from smsflow.testing import Sandbox, SandboxReply
 
-from .support import BALANCE, SEND, FakeClock, bearer, call, send, send_body, token
+from .support import BALANCE, SEND, bearer, call, send, send_body, token
 
 
 def test_request_records() -> None:
-    clock = FakeClock(100.0)
+    clock = Clock(100.0)
     sandbox = Sandbox(clock=clock)
     tok = token(sandbox)
     clock.advance(5)

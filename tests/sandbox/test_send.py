@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from helpers import Clock
 
 from smsflow._sms import segments
 from smsflow.testing import Sandbox
 
-from .support import BALANCE, FakeClock, bearer, call, send, send_body, token
+from .support import BALANCE, bearer, call, send, send_body, token
 
 VODACOM, MTN, CELL_C, TELKOM, OTHER = (
     "27821234567",
@@ -184,7 +185,7 @@ def test_opt_in() -> None:
 
 
 def test_scheduled_send_is_accepted_and_recorded() -> None:
-    clock = FakeClock()
+    clock = Clock()
     sandbox = Sandbox(clock=clock)
     future = datetime.fromtimestamp(clock.now, UTC) + timedelta(days=1)
     stamp = future.astimezone().isoformat()  # any offset

@@ -2,8 +2,8 @@
 
 ``mypy --strict tests/typing`` fails if a result changes or loses its type: annotations catch
 a wrong type, and ``assert_type`` catches a type that silently became ``Any`` (an annotation
-alone accepts ``Any``). pytest runs this module too, against an in-process fake transport,
-so the code shown really works.
+alone accepts ``Any``). pytest runs this module too, against the sandbox in-process, so the
+code shown really works.
 """
 
 from __future__ import annotations
@@ -30,32 +30,31 @@ from smsflow import (
     SmsFlowError,
     SmsFlowRateLimitError,
 )
+from smsflow.testing import Sandbox
 
-SEND_BODY = {
-    "statusCode": 200,
-    "sendResponse": {
-        "cost": 0.5,
-        "remainingBalance": 99.5,
-        "eventId": 42,
-        "sample": "Hello",
-        "messages": 2,
-        "parts": 2,
-        "costBreakdown": [{"quantity": 2, "cost": 0.5, "network": "Vodacom"}],
-        "errorReport": [{"code": "OPTED_OUT", "message": "opted out", "field": None}],
-    },
-    "errors": None,
-}
+OPTED_OUT = "27731234567"
 
 
-def handler(request: httpx.Request) -> httpx.Response:
-    """A minimal SMSFlow: any credentials, one token, fixed answers."""
-    if request.url.path.endswith("/authentication"):
-        return httpx.Response(200, json={"token": "t", "expiresInMinutes": 120, "schema": "Basic"})
-    if request.url.path.endswith("/Balance"):
-        return httpx.Response(200, json={"balance": 10.5})
-    if request.url.path.endswith("/BulkMessages"):
-        return httpx.Response(200, json=SEND_BODY)
-    return httpx.Response(404, json={"errors": [{"code": "NOT_FOUND", "message": "no"}]})
+def sandbox() -> Sandbox:
+    """An account with 10.5 credits on one network, one opted-out number, tokens t1, t2..."""
+    return Sandbox(
+        "id",
+        "secret",
+        balance=10.5,
+        network_prefixes={"27": "Vodacom"},
+        opt_outs=[OPTED_OUT],
+        first_event_id=42,
+        token_factory=lambda n: f"t{n}",
+    )
+
+
+def messages() -> list[Message | dict[str, str]]:
+    """Two messages sent (0.25 credits each) and one to the opted-out number."""
+    return [
+        Message(destination="27821234567", content="Hello"),
+        {"destination": "27831234567", "content": "Hello"},
+        Message(OPTED_OUT, "Hello"),
+    ]
 
 
 def takes_int(value: int) -> int:
@@ -103,8 +102,8 @@ def use_send_result(result: SendResult) -> tuple[int, float, str]:
     assert_type(result.status_code, int)
     vendor_style: object = result["sendResponse"]["eventId"]  # 0.2.0 code: a plain dict read
     assert vendor_style == event_id
-    assert (sample, field, errors, status) == ("Hello", None, (), 200)
-    assert (quantity, remaining, parts, messages) == (2, 99.5, 2, 2)
+    assert (sample, field, errors, status) == ("Hello", "messages[2].destination", (), 200)
+    assert (quantity, remaining, parts, messages) == (2, 10.0, 2, 2)
     return takes_int(event_id), takes_float(cost), takes_str(network + code)
 
 
@@ -119,7 +118,7 @@ def use_balance(balance: Balance) -> float:
 def test_sync_client_types() -> None:
     """The sync client's calls return the documented types."""
     with (
-        httpx.Client(transport=httpx.MockTransport(handler)) as http,
+        httpx.Client(transport=sandbox().transport()) as http,
         SmsFlowClient("id", "secret", base_url="https://api.test", http_client=http) as client,
     ):
         token: AuthToken = client.authenticate()
@@ -130,10 +129,7 @@ def test_sync_client_types() -> None:
         balance: Balance = client.get_balance(timeout=5.0)
         result: SendResult = client.send_sms(
             campaign_name="Typed",
-            messages=[
-                Message(destination="27821234567", content="Hello"),
-                {"destination": "27831234567", "content": "Hello"},
-            ],
+            messages=messages(),
             start_delivery_utc=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
             check_opt_outs=True,
             retry=False,
@@ -150,7 +146,7 @@ def test_async_client_types() -> None:
 
     async def main() -> tuple[float, int]:
         async with (
-            httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http,
+            httpx.AsyncClient(transport=sandbox().transport()) as http,
             AsyncSmsFlowClient(
                 "id", "secret", base_url="https://api.test", http_client=http
             ) as client,
@@ -158,10 +154,8 @@ def test_async_client_types() -> None:
             token: AuthToken = await client.authenticate()
             assert_type(await client.get_balance(), Balance)
             balance: Balance = await client.get_balance()
-            result: SendResult = await client.send_sms(
-                "Typed", (m for m in [Message("27821234567", "Hello")])
-            )
-        assert token.token == "t"
+            result: SendResult = await client.send_sms("Typed", (m for m in messages()))
+        assert token.token == "t1"
         return use_balance(balance), use_send_result(result)[0]
 
     assert asyncio.run(main()) == (10.5, 42)

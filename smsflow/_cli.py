@@ -131,6 +131,11 @@ def _client(args: argparse.Namespace) -> SmsFlowClient:
     return SmsFlowClient(timeout=args.timeout, **options)
 
 
+def format_credits(value: float) -> str:
+    """Credits for people: up to 4 decimals, no exponent (999999.75, 0.25, 1000)."""
+    return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
 def _emit(args: argparse.Namespace, data: Any, text: str, out: TextIO) -> None:
     out.write(json.dumps(data, ensure_ascii=False) + "\n" if args.json else text + "\n")
 
@@ -158,7 +163,7 @@ def _cmd_segments(args: argparse.Namespace, out: TextIO) -> int:
 def _cmd_balance(args: argparse.Namespace, out: TextIO) -> int:
     with _client(args) as client:
         balance = client.get_balance()
-    _emit(args, dict(balance), f"balance: {balance.balance:g} credits", out)
+    _emit(args, dict(balance), f"balance: {format_credits(balance.balance)} credits", out)
     return EXIT_OK
 
 
@@ -191,8 +196,8 @@ def _cmd_send(args: argparse.Namespace, out: TextIO) -> int:
     r = result.send_response
     text = (
         f"event id: {r.event_id}\n"
-        f"messages: {r.messages}  parts: {r.parts}  cost: {r.cost:g}  "
-        f"remaining balance: {r.remaining_balance:g}"
+        f"messages: {r.messages}  parts: {r.parts}  cost: {format_credits(r.cost)}  "
+        f"remaining balance: {format_credits(r.remaining_balance)}"
     )
     for problem in r.error_report:
         text += f"\nnot sent: {problem.field or ''} {problem.code}: {problem.message}"

@@ -173,3 +173,12 @@ def test_python_dash_m_and_console_script_agree() -> None:
         check=False,
     )
     assert (0, "GSM-7: 1 part(s), 5 units (160 per part)\n") == (done.returncode, done.stdout)
+
+
+def test_credits_print_without_exponents() -> None:
+    """Large balances print in full (0.2.0-style 1e+06 would hide the cents)."""
+    from smsflow._cli import format_credits
+
+    assert ["999999.75", "0.25", "1000", "1234567.5"] == [
+        format_credits(v) for v in (999_999.75, 0.25, 1000.0, 1_234_567.5)
+    ]

@@ -132,10 +132,13 @@ class RawAsync:
     Create it inside the event loop that uses it (:meth:`create`).
     """
 
-    def __init__(self, base_url: str, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._http = httpx.AsyncClient(
-            limits=DEFAULT_LIMITS, timeout=to_timeout(30), transport=transport
-        )
+    def __init__(
+        self,
+        base_url: str,
+        transport: httpx.AsyncBaseTransport | None = None,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+    ) -> None:
+        self._http = httpx.AsyncClient(limits=limits, timeout=to_timeout(30), transport=transport)
         self._base = base_url
         self._balance_url = base_url + BALANCE_PATH
         self._send_url = base_url + SEND_PATH
@@ -144,10 +147,14 @@ class RawAsync:
 
     @classmethod
     async def create(
-        cls, base_url: str, basic: str, transport: httpx.AsyncBaseTransport | None = None
+        cls,
+        base_url: str,
+        basic: str,
+        transport: httpx.AsyncBaseTransport | None = None,
+        limits: httpx.Limits = DEFAULT_LIMITS,
     ) -> RawAsync:
-        """A client holding a token."""
-        self = cls(base_url, transport)
+        """A client holding a token (``limits``: its pool; smsflow's default by default)."""
+        self = cls(base_url, transport, limits)
         answer = await self._http.get(self._base + TOKEN_PATH, headers=_token_headers(basic))
         answer.raise_for_status()
         self._get_headers, self._post_headers = _headers(answer.json()["token"])

@@ -40,7 +40,13 @@ from ._bulk import (
     FlowAnswer,
     MessageOutcome,
 )
-from ._config import DEFAULT_LIMITS, DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes, resolve_config
+from ._config import (
+    DEFAULT_LIMITS,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    TimeoutTypes,
+    resolve_config,
+    tls_context,
+)
 from ._core import Core, Operation, Outcome, Step
 from ._errors import SmsFlowError, SmsFlowUnexpectedResponseError, SmsFlowValidationError
 from ._logging import configure_from_env
@@ -338,7 +344,9 @@ class SmsFlowClient(_BaseClient[httpx.Client]):
         self._http = (
             given
             if given is not None
-            else httpx.Client(limits=self._limits, transport=self._sync_transport())
+            else httpx.Client(
+                limits=self._limits, transport=self._sync_transport(), verify=tls_context()
+            )
         )
 
     def _send_once(self, op: Operation[Any]) -> httpx.Response:
@@ -655,7 +663,9 @@ class AsyncSmsFlowClient(_BaseClient[httpx.AsyncClient]):
         self._http = (
             given
             if given is not None
-            else httpx.AsyncClient(limits=self._limits, transport=self._async_transport())
+            else httpx.AsyncClient(
+                limits=self._limits, transport=self._async_transport(), verify=tls_context()
+            )
         )
 
     async def _send_once(self, op: Operation[Any]) -> httpx.Response:

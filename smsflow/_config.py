@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
+import ssl
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -22,7 +23,7 @@ import httpx
 from ._errors import SmsFlowAuthenticationError, SmsFlowValidationError
 from ._retry import RetryPolicy
 
-__all__ = ["DEFAULT_BASE_URL", "ClientConfig", "resolve_config", "to_timeout"]
+__all__ = ["DEFAULT_BASE_URL", "ClientConfig", "resolve_config", "tls_context", "to_timeout"]
 
 DEFAULT_BASE_URL: Final = "https://portal.smsflow.co.za"
 DEFAULT_TIMEOUT_S: Final = 30.0
@@ -49,6 +50,16 @@ def to_timeout(value: TimeoutTypes, name: str = "timeout") -> httpx.Timeout:
             code="INVALID_TIMEOUT",
         )
     return httpx.Timeout(float(value), connect=min(float(value), DEFAULT_CONNECT_TIMEOUT_S))
+
+
+def tls_context() -> ssl.SSLContext:
+    """The TLS settings of the httpx clients smsflow creates: httpx's defaults (certificate
+    and host name verification on, ``SSL_CERT_FILE``/``SSL_CERT_DIR`` honoured), and never
+    below TLS 1.2, whatever the local OpenSSL configuration allows."""
+    context = httpx.create_ssl_context()
+    if context.minimum_version < ssl.TLSVersion.TLSv1_2:
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
 
 
 def _is_loopback(host: str) -> bool:

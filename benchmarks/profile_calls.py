@@ -38,7 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server", choices=("fast", "sandbox"), default="fast")
     parser.add_argument("--html", type=Path, help="write pyinstrument's HTML here")
     args = parser.parse_args(argv)
-    from pyinstrument import Profiler
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        print("profile_calls.py needs pyinstrument: pip install pyinstrument", file=sys.stderr)
+        return 2
 
     messages = workloads.batch(1000) if args.op == "bulk" else [dict(workloads.MESSAGE)]
     basic = frontend.basic_header()

@@ -9,6 +9,7 @@ it with their own send and sleep, so every decision is written once.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import time
@@ -130,7 +131,7 @@ class Core:
             self._send_path,
             self._balance_method,
             self._balance_path,
-            self._options,
+            _,  # SendOptions: used through _options_json
         ) = _generated()
         self._token_path = token_path()
 
@@ -203,27 +204,27 @@ class Core:
                 "INVALID_REQUEST",
                 "check_opt_outs",
             )
-        options = self._options(
-            start_delivery_utc=check_start_delivery(start_delivery_utc),
-            campaign_name=check_campaign_name(campaign_name),
-            check_opt_outs=check_opt_outs,
+        options = _options_json(
+            check_start_delivery(start_delivery_utc),
+            check_campaign_name(campaign_name),
+            check_opt_outs,
         )
         columns = (
             plain_columns(messages)
             if not prevalidated and normalize_destinations is False
             else None
         )
-        if columns is not None:  # the same bytes as below, about 3x faster for 1000 messages
-            sent_options = json.dumps(options.to_dict(), ensure_ascii=False, separators=(",", ":"))
-            text = f'{{"SendOptions":{sent_options},"messages":{_messages_json(*columns)}}}'
-            return text.encode("utf-8")
-        items = (
-            messages
-            if prevalidated
-            else check_messages(_normalizing(messages, normalize_destinations))
-        )
-        body = {"SendOptions": options.to_dict(), "messages": items}
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if columns is not None:  # about 3x faster than json.dumps for 1000 messages
+            encoded = _messages_json(*columns)
+        else:
+            items = (
+                messages
+                if prevalidated
+                else check_messages(_normalizing(messages, normalize_destinations))
+            )
+            encoded = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+        # == json.dumps({"SendOptions": ..., "messages": ...}, ensure_ascii=False, compact)
+        return f'{{"SendOptions":{options},"messages":{encoded}}}'.encode()
 
     def send_op(
         self,
@@ -447,6 +448,15 @@ def _normalizing(messages: Any, normalize: object) -> Any:
     if isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Iterable):
         return messages  # check_messages says what is wrong with it
     return (normalized(item, index) for index, item in enumerate(messages))
+
+
+@functools.lru_cache(maxsize=64, typed=True)
+def _options_json(start: dt.datetime | None, campaign: str, check_opt_outs: bool) -> str:
+    """The ``SendOptions`` JSON (through the generated model), kept for repeated options."""
+    options = _generated()[4](
+        start_delivery_utc=start, campaign_name=campaign, check_opt_outs=check_opt_outs
+    )
+    return json.dumps(options.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
 
 _MESSAGE_JSON: Final = '{{"content":{},"destination":"{}"}}'.format

@@ -17,8 +17,9 @@ The sandbox lives in :mod:`smsflow.testing` (imported on demand).
 
 from __future__ import annotations
 
-from ._bulk import AsyncBulkRun, BulkProgress, BulkRun, MessageOutcome
-from ._client import AsyncSmsFlowClient, SmsFlowClient
+from ._async_client import AsyncSmsFlowClient
+from ._bulk_run import AsyncBulkRun, BulkRun
+from ._bulk_types import BulkProgress, MessageOutcome
 from ._destinations import destination_problem, normalize_destination
 from ._errors import (
     SmsFlowAuthenticationError,
@@ -34,6 +35,7 @@ from ._errors import (
 )
 from ._results import AuthToken, Balance, CostBreakdown, ErrorDetail, SendResponse, SendResult
 from ._sms import SmsSegments, segments
+from ._sync_client import SmsFlowClient
 from ._tokens import FileTokenStore, MemoryTokenStore, Token, TokenStore
 from ._validate import Message
 

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 if TYPE_CHECKING:
-    from ._client import SmsFlowClient
+    from ._sync_client import SmsFlowClient
 
 __all__ = ["main"]
 
@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _client(args: argparse.Namespace) -> SmsFlowClient:
-    from ._client import SmsFlowClient
+    from ._sync_client import SmsFlowClient
 
     if args.sandbox:
         from .testing import Sandbox

@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from ._bulk import BulkProgress, MessageOutcome
-    from ._client import SmsFlowClient
+    from ._bulk_types import BulkProgress, MessageOutcome
+    from ._sync_client import SmsFlowClient
 
 __all__ = ["CsvUsageError", "send_csv"]
 

@@ -355,3 +355,13 @@ def test_cancel_during_a_retry_sleep_stops_the_call(api: FakeApi) -> None:
 
     run(main())
     assert len(api.to("balance")) == 1
+
+
+def test_send_bulk_takes_the_same_arguments_in_both_clients() -> None:
+    """`send_bulk` has the same parameter names, kinds and defaults in both clients."""
+    sync_params = list(inspect.signature(SmsFlowClient.send_bulk).parameters.values())
+    async_params = list(inspect.signature(AsyncSmsFlowClient.send_bulk).parameters.values())
+    assert [(p.name, p.kind, p.default) for p in sync_params] == [
+        (p.name, p.kind, p.default) for p in async_params
+    ]
+    assert len(sync_params) >= 15

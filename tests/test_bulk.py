@@ -22,7 +22,8 @@ from smsflow import (
     SmsFlowRateLimitError,
     SmsFlowValidationError,
 )
-from smsflow._bulk import BulkEngine, BulkSettings
+from smsflow._bulk import BulkEngine
+from smsflow._bulk_types import BulkSettings
 from smsflow.testing import Sandbox, SandboxReply
 
 Kind = Literal["sync", "async"]

@@ -1,4 +1,5 @@
-"""The two front doors (smsflow/_client.py): settings, requests on the wire, answers, lifecycle."""
+"""The two front doors (smsflow/_sync_client.py, _async_client.py): settings, requests,
+answers, lifecycle."""
 
 from __future__ import annotations
 

@@ -1,0 +1,279 @@
+"""The asynchronous front door, :class:`AsyncSmsFlowClient`, and its asyncio-task bulk driver.
+
+asyncio is imported on first use (``import smsflow`` stays light).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+import httpx
+
+from ._base_client import END_OF_INPUT, BaseClient
+from ._bulk import BulkEngine, FlowAnswer
+from ._bulk_run import AsyncBulkRun
+from ._bulk_types import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_RETRIES,
+    Batch,
+    BatchResult,
+    BulkProgress,
+    MessageOutcome,
+)
+from ._capped_body import CappedBody, answer_deadline
+from ._config import TimeoutTypes, tls_context
+from ._core import Operation, Outcome, Step
+from ._errors import SmsFlowError
+from ._results import AuthToken, Balance, SendResult
+from ._retry import RetryPolicy
+from ._validate import MessageLike
+
+if TYPE_CHECKING:
+    import asyncio
+
+__all__ = ["AsyncSmsFlowClient"]
+
+T = TypeVar("T")
+
+
+async def _asyncio_sleep(seconds: float) -> None:
+    """``asyncio.sleep`` (asyncio is imported on first use: ``import smsflow`` stays light)."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
+class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
+    """Asynchronous client of the SMSFlow API: the same API as :class:`SmsFlowClient`, awaited.
+
+    Safe for many concurrent tasks on one event loop (one token request however many start
+    at once). Takes the same arguments, with ``sleep`` an async function and ``http_client``
+    an ``httpx.AsyncClient``. Close it with ``await client.aclose()`` or ``async with``.
+    """
+
+    def __init__(
+        self,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        base_url: str | None = None,
+        timeout: TimeoutTypes = 30,
+        retry_retries: int = 0,
+        retry_base_delay: float = 0.25,
+        retry_max_delay: float = 2.0,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = _asyncio_sleep,
+        **options: Any,
+    ) -> None:
+        super().__init__(
+            client_id,
+            client_secret,
+            base_url,
+            timeout,
+            retry_retries,
+            retry_base_delay,
+            retry_max_delay,
+            **options,
+        )
+        self._sleep = sleep
+        given = options.get("http_client")
+        self._http = (
+            given
+            if given is not None
+            else httpx.AsyncClient(
+                limits=self._limits, transport=self._async_transport(), verify=tls_context()
+            )
+        )
+
+    async def _send_once(self, op: Operation[Any]) -> httpx.Response:
+        deadline = answer_deadline(op)
+        request = self._http.build_request(
+            op.method, op.url, headers=op.headers, content=op.content, timeout=op.timeout
+        )
+        response = await self._http.send(
+            request,
+            auth=self._auth if op.authenticated else None,
+            follow_redirects=False,
+            stream=True,
+        )
+        try:
+            body = CappedBody(op, self._config.max_response_bytes, response, deadline)
+            async for chunk in response.aiter_bytes():
+                body.add(chunk)
+            response._content = body.content()
+        finally:
+            await response.aclose()
+        return response
+
+    async def _execute(self, op: Operation[T], policy: RetryPolicy | None = None) -> T:
+        self._check_open()
+        flow = self._core.run(op, policy)
+        step: Step = next(flow)
+        while True:
+            outcome: Outcome = None
+            if isinstance(step, float):
+                await self._sleep(step)
+            else:
+                try:
+                    outcome = await self._send_once(step)
+                except (httpx.HTTPError, SmsFlowError) as exc:
+                    outcome = exc
+            try:
+                step = flow.send(outcome)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+
+    async def authenticate(self, *, timeout: TimeoutTypes = None) -> AuthToken:
+        """Fetch a new login token now. See :meth:`SmsFlowClient.authenticate`."""
+        async with self._cache.async_lock:
+            return await self._execute(self._core.authenticate_op(timeout))
+
+    async def send_sms(
+        self,
+        campaign_name: str,
+        messages: Iterable[MessageLike],
+        start_delivery_utc: Any = None,
+        check_opt_outs: bool = True,
+        retry: bool = False,
+        *,
+        timeout: TimeoutTypes = None,
+        normalize_destinations: bool = False,
+    ) -> SendResult:
+        """Send (or schedule) 1-1000 messages as one event. See :meth:`SmsFlowClient.send_sms`."""
+        body = self._send_body(
+            campaign_name, messages, start_delivery_utc, check_opt_outs, normalize_destinations
+        )
+        return await self._execute(self._core.send_op(body, retry=retry, timeout=timeout))
+
+    async def get_balance(self, *, timeout: TimeoutTypes = None) -> Balance:
+        """The account's credit balance. See :meth:`SmsFlowClient.get_balance`."""
+        return await self._execute(self._core.balance_op(timeout))
+
+    def send_bulk(
+        self,
+        campaign_name: str,
+        messages: Iterable[MessageLike] | AsyncIterable[MessageLike],
+        *,
+        start_delivery_utc: Any = None,
+        check_opt_outs: bool = True,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        max_parts: int | None = None,
+        normalize_destinations: bool = True,
+        default_country: str = "ZA",
+        messages_per_second: float | None = None,
+        retries: int = DEFAULT_RETRIES,
+        retry: bool = False,
+        journal: str | os.PathLike[str] | None = None,
+        resend_unknown: bool = False,
+        on_progress: Callable[[BulkProgress], None] | None = None,
+        total: int | None = None,
+        timeout: TimeoutTypes = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> AsyncBulkRun:
+        """Send any number of messages in batches: ``async for outcome in client.send_bulk(...)``.
+
+        The same arguments and outcomes as :meth:`SmsFlowClient.send_bulk` (not awaited: it
+        returns an :class:`~smsflow.AsyncBulkRun` at once). ``messages`` may also be an async
+        iterable (an async database cursor); ``concurrency`` counts tasks. Journal writes are
+        synchronous (one small ``fsync``'d line per batch event). Close it with
+        ``await run.aclose()`` or ``async with`` if you may stop early.
+        """
+        engine = self._bulk_engine(
+            messages,
+            on_progress,
+            clock,
+            campaign_name=campaign_name,
+            start_delivery_utc=start_delivery_utc,
+            check_opt_outs=check_opt_outs,
+            batch_size=batch_size,
+            concurrency=concurrency,
+            max_parts=max_parts,
+            normalize_destinations=normalize_destinations,
+            default_country=default_country,
+            messages_per_second=messages_per_second,
+            retries=retries,
+            retry=retry,
+            journal=journal,
+            resend_unknown=resend_unknown,
+            total=total,
+            timeout=timeout,
+        )
+        return AsyncBulkRun(self._bulk_outcomes(engine, messages), engine)
+
+    async def _bulk_outcomes(
+        self, engine: BulkEngine, messages: Iterable[MessageLike] | AsyncIterable[MessageLike]
+    ) -> AsyncGenerator[list[MessageOutcome], None]:
+        import asyncio
+
+        items = None if isinstance(messages, AsyncIterable) else iter(messages)
+        async_items = aiter(messages) if isinstance(messages, AsyncIterable) else None
+        engine.start()
+        running: dict[asyncio.Task[BatchResult], Batch] = {}
+        try:
+            more = True
+            while more or running:
+                while more and len(running) < engine.capacity:
+                    if items is not None:
+                        item = next(items, END_OF_INPUT)
+                    else:
+                        item = await anext(async_items, END_OF_INPUT)  # type: ignore[arg-type]
+                    more = item is not END_OF_INPUT
+                    outcomes, batch = engine.feed(item) if more else engine.end()
+                    if outcomes:
+                        yield outcomes
+                    if batch is not None:
+                        running[asyncio.create_task(self._send_batch(engine, batch))] = batch
+                if running:
+                    finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                    for task in finished:
+                        yield engine.finish(running.pop(task), task.result())
+            engine.done()
+        finally:
+            engine.stop("CANCELLED", "the run was closed before it finished")
+            try:
+                if running:
+                    await asyncio.wait(running)
+            finally:
+                for task in running:
+                    task.cancel()
+                engine.close()
+
+    async def _send_batch(self, engine: BulkEngine, batch: Batch) -> BatchResult:
+        flow = engine.batch_flow(batch)
+        answer: FlowAnswer = None
+        while True:
+            try:
+                step = flow.send(answer)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            answer = None
+            if isinstance(step, float):
+                await self._sleep(step)
+            else:
+                try:
+                    answer = await self._execute(step, engine.attempt_policy)
+                except SmsFlowError as error:
+                    answer = error
+
+    async def aclose(self) -> None:
+        """Release the connections (of the httpx client we created; yours stays open)."""
+        if not self._closed:
+            self._closed = True
+            if self._owns_http:
+                await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,183 @@
+"""What both front doors share, without I/O: settings, token cache, core, ``send_bulk`` checks.
+
+:class:`BaseClient` is the base of :class:`~smsflow.SmsFlowClient` (``_sync_client.py``) and
+:class:`~smsflow.AsyncSmsFlowClient` (``_async_client.py``), which differ only in how they send
+a request and how they sleep. Each owns one pooled ``httpx`` client (or uses yours).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import warnings
+from collections.abc import AsyncIterable, Callable, Iterable, Sized
+from typing import Any, Generic, TypeVar
+
+import httpx
+
+from ._auth import SmsFlowAuth, TokenCache
+from ._bulk import BulkEngine
+from ._bulk_types import BulkProgress, BulkSettings
+from ._config import DEFAULT_LIMITS, DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes, resolve_config
+from ._core import Core
+from ._errors import SmsFlowError, SmsFlowValidationError
+from ._logging import configure_from_env
+from ._retry import DEFAULT_MAX_RETRY_AFTER, RetryPolicy
+from ._tokens import TokenStore
+from ._validate import MessageLike, invalid
+
+__all__ = ["END_OF_INPUT", "BaseClient"]
+
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)
+
+END_OF_INPUT: Any = object()  # the end of a bulk run's input (both bulk drivers)
+
+
+class BaseClient(Generic[H]):
+    """Settings, token cache and core shared by both clients (no I/O)."""
+
+    _http: H
+
+    def __init__(
+        self,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        base_url: str | None = None,
+        timeout: TimeoutTypes = 30,
+        retry_retries: int = 0,
+        retry_base_delay: float = 0.25,
+        retry_max_delay: float = 2.0,
+        *,
+        retry_max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+        token_timeout: TimeoutTypes = None,
+        token_store: TokenStore | None = None,
+        http_client: H | None = None,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+        limits: httpx.Limits | None = None,
+        allow_insecure_http: bool = False,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        clock: Callable[[], float] = time.time,
+        random_source: Callable[[], float] = random.random,
+    ) -> None:
+        configure_from_env()
+        policy = RetryPolicy(
+            retries=retry_retries,
+            base_delay=retry_base_delay,
+            max_delay=retry_max_delay,
+            max_retry_after=retry_max_retry_after,
+            random=random_source,
+        )
+        self._config = resolve_config(
+            client_id=client_id,
+            client_secret=client_secret,
+            base_url=base_url,
+            timeout=timeout,
+            token_timeout=token_timeout,
+            retry=policy,
+            allow_insecure_http=allow_insecure_http,
+            max_response_bytes=max_response_bytes,
+        )
+        self._cache = TokenCache(self._config, token_store, clock)
+        self._auth = SmsFlowAuth(self._cache)
+        self._core = Core(self._config, self._cache)
+        self._owns_http = http_client is None
+        self._closed = False
+        self._limits = limits or DEFAULT_LIMITS
+        if http_client is not None and (transport is not None or limits is not None):
+            raise SmsFlowValidationError(
+                "transport= and limits= configure the httpx client smsflow creates; with your "
+                "own http_client=, set them on it instead",
+                code="INVALID_SETTING",
+            )
+        self._transport = transport
+
+    def _sync_transport(self) -> httpx.BaseTransport | None:
+        if self._transport is not None and not isinstance(self._transport, httpx.BaseTransport):
+            raise SmsFlowValidationError(
+                "transport must be an httpx.BaseTransport", code="INVALID_SETTING"
+            )
+        return self._transport
+
+    def _async_transport(self) -> httpx.AsyncBaseTransport | None:
+        if self._transport is not None and not isinstance(
+            self._transport, httpx.AsyncBaseTransport
+        ):
+            raise SmsFlowValidationError(
+                "transport must be an httpx.AsyncBaseTransport", code="INVALID_SETTING"
+            )
+        return self._transport
+
+    @property
+    def base_url(self) -> str:
+        """The API root in use (no trailing slash)."""
+        return self._config.base_url
+
+    @property
+    def client_id(self) -> str:
+        """The client id in use."""
+        return self._config.client_id
+
+    @property
+    def token_requests(self) -> int:
+        """How many token requests this client has made (for metrics and tests)."""
+        return self._cache.fetches
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(client_id={self._config.client_id!r}, "
+            f"base_url={self._config.base_url!r})"
+        )
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise SmsFlowError("this client is closed; create a new one", code="CLIENT_CLOSED")
+
+    def _send_body(
+        self,
+        campaign_name: Any,
+        messages: Iterable[MessageLike],
+        start_delivery_utc: Any,
+        check_opt_outs: Any,
+        normalize_destinations: bool = False,
+    ) -> bytes:
+        return self._core.send_body(
+            campaign_name=campaign_name,
+            messages=messages,
+            start_delivery_utc=start_delivery_utc,
+            check_opt_outs=check_opt_outs,
+            normalize_destinations=normalize_destinations,
+        )
+
+    def _bulk_engine(
+        self,
+        messages: Any,
+        on_progress: Callable[[BulkProgress], None] | None,
+        clock: Callable[[], float],
+        **options: Any,
+    ) -> BulkEngine:
+        """Check ``send_bulk``'s arguments (raising at once) and set up its engine."""
+        if isinstance(messages, str | bytes | dict) or not isinstance(
+            messages, Iterable | AsyncIterable
+        ):
+            raise invalid(
+                "messages must be an iterable (list, generator, cursor, CSV reader...) of "
+                f"message dicts or smsflow.Message objects, not {type(messages).__name__}",
+                "INVALID_MESSAGE",
+                "messages",
+            )
+        if on_progress is not None and not callable(on_progress):
+            raise invalid(
+                "on_progress must be a callable or None", "INVALID_REQUEST", "on_progress"
+            )
+        settings = BulkSettings.build(**options)
+        total = len(messages) if isinstance(messages, Sized) else None
+        return BulkEngine(self._core, settings, clock=clock, on_progress=on_progress, total=total)
+
+    def __del__(self) -> None:
+        if getattr(self, "_owns_http", False) and not getattr(self, "_closed", True):
+            warnings.warn(
+                f"{type(self).__name__} was not closed; use it as a context manager or call "
+                "close()/aclose() to release its connections",
+                ResourceWarning,
+                stacklevel=2,
+            )

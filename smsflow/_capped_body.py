@@ -1,0 +1,84 @@
+"""Reading one answer under a size cap and a whole-answer deadline (for both clients)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from ._core import Operation
+from ._errors import SmsFlowUnexpectedResponseError
+
+__all__ = ["CappedBody", "answer_deadline"]
+
+
+def _too_large(op: Operation[Any], limit: int) -> SmsFlowUnexpectedResponseError:
+    return SmsFlowUnexpectedResponseError(
+        f"the answer to {op.name} is larger than max_response_bytes ({limit} bytes); refused",
+        code="RESPONSE_TOO_LARGE",
+        retryable=False,
+        outcome_unknown=op.is_send,
+    )
+
+
+def answer_deadline(op: Operation[Any]) -> float | None:
+    """The ``time.monotonic()`` by which the whole answer to ``op`` must have arrived.
+
+    httpx's read timeout bounds each wait for bytes, so a server trickling one byte at a time
+    could hold a call for ever; this bounds the whole answer by the same number of seconds,
+    counted from the start of the attempt. ``None`` when the read timeout is ``None``.
+    """
+    read = op.timeout.read
+    return None if read is None else time.monotonic() + read
+
+
+class CappedBody:
+    """The size and time decisions of reading one answer, shared by both clients' ``_send_once``.
+
+    Refuses (raising :class:`~smsflow.SmsFlowUnexpectedResponseError`, code
+    ``RESPONSE_TOO_LARGE``) an answer whose declared ``Content-Length`` or whose running size
+    exceeds ``limit`` bytes, before it is held in memory. Raises ``httpx.ReadTimeout`` (which
+    the core maps like any read timeout) when the answer is still arriving at ``deadline``
+    (see :func:`answer_deadline`). The front doors only iterate chunks.
+    """
+
+    __slots__ = ("_chunks", "_deadline", "_limit", "_op", "_request", "_size")
+
+    def __init__(
+        self,
+        op: Operation[Any],
+        limit: int,
+        response: httpx.Response,
+        deadline: float | None = None,
+    ) -> None:
+        self._op = op
+        self._limit = limit
+        self._size = 0
+        self._chunks: list[bytes] = []
+        self._deadline = deadline
+        self._request = response.request
+        declared = response.headers.get("Content-Length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise _too_large(op, limit)
+        self._check_time()
+
+    def _check_time(self) -> None:
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise httpx.ReadTimeout(
+                f"the answer took longer than the timeout ({self._op.timeout.read} s)",
+                request=self._request,
+            )
+
+    def add(self, chunk: bytes) -> None:
+        """Take the next decoded chunk. Raises ``RESPONSE_TOO_LARGE`` past the limit, and
+        ``httpx.ReadTimeout`` past the deadline."""
+        self._check_time()
+        self._size += len(chunk)
+        if self._size > self._limit:
+            raise _too_large(self._op, self._limit)
+        self._chunks.append(chunk)
+
+    def content(self) -> bytes:
+        """The whole body read so far."""
+        return b"".join(self._chunks)

@@ -270,6 +270,15 @@ class TokenCache:
             refresh_at=refresh_time(now, lifetime),
         )
 
+    def replacement_for(self, refused: Token) -> Token | None:
+        """After a 401 to ``refused``: another fresh token (another thread or process already
+        renewed it), or ``None`` when a new one must be fetched. Call with the lock held."""
+        current = self.fresh()
+        if current is None or current == refused:
+            self.drop(refused)
+            current = self.fresh()  # a shared store may already hold a newer token
+        return current
+
     def drop(self, token: Token) -> None:
         """Forget ``token`` (it was refused with a 401), here and in the store."""
         if self._token == token:
@@ -311,10 +320,7 @@ class SmsFlowAuth(httpx.Auth):
         if response.status_code != 401 or fetched:
             return
         with cache.thread_lock:
-            current = cache.fresh()
-            if current is None or current == token:
-                cache.drop(token)
-                current = cache.fresh()  # a shared store may already hold a newer token
+            current = cache.replacement_for(token)
             if current is None:
                 started = time.monotonic()
                 token_response = yield cache.token_request()
@@ -348,10 +354,7 @@ class SmsFlowAuth(httpx.Auth):
         if response.status_code != 401 or fetched:
             return
         async with cache.async_lock:
-            current = cache.fresh()
-            if current is None or current == token:
-                cache.drop(token)
-                current = cache.fresh()  # a shared store may already hold a newer token
+            current = cache.replacement_for(token)
             if current is None:
                 started = time.monotonic()
                 token_response = yield cache.token_request()

@@ -251,7 +251,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
                 its ``Retry-After``, 408, a refused connection, a failed token fetch). A 429
                 pauses every batch of the run, not just one. Default 5.
             retry: Also retry 5xx answers other than 502/504 (as ``send_sms(retry=True)``).
-                Off: a 5xx refuses its batch (a resumed run sends it again).
+                Off: a 5xx makes its batch ``unknown`` (a 5xx does not prove it was not sent).
             journal: A file recording each batch before and after it is sent. Run again with
                 the same input and journal to resume a run that was killed: batches recorded
                 as sent are skipped (``already_sent``), nothing confirmed is sent twice.

@@ -23,15 +23,17 @@ def items(count: int = COUNT) -> list[dict[str, str]]:
 
 
 def _sync_run(sandbox: Sandbox, journal: Path, **options: Any) -> list[MessageOutcome]:
-    with sandbox.client(sleep=options.pop("sleep", lambda s: None)) as client:
-        with client.send_bulk(
+    with (
+        sandbox.client(sleep=options.pop("sleep", lambda s: None)) as client,
+        client.send_bulk(
             "Campaign",
             items(options.pop("count", COUNT)),
             batch_size=BATCH,
             journal=journal,
             **options,
-        ) as run:
-            return list(run)
+        ) as run,
+    ):
+        return list(run)
 
 
 async def _async_bulk(sandbox: Sandbox, journal: Path, **options: Any) -> list[MessageOutcome]:
@@ -41,15 +43,17 @@ async def _async_bulk(sandbox: Sandbox, journal: Path, **options: Any) -> list[M
         if sleep is not None:
             await asyncio.to_thread(sleep, seconds)
 
-    async with sandbox.async_client(sleep=asleep) as client:
-        async with client.send_bulk(
+    async with (
+        sandbox.async_client(sleep=asleep) as client,
+        client.send_bulk(
             "Campaign",
             items(options.pop("count", COUNT)),
             batch_size=BATCH,
             journal=journal,
             **options,
-        ) as run:
-            return [outcome async for outcome in run]
+        ) as run,
+    ):
+        return [outcome async for outcome in run]
 
 
 def run_bulk(flavour: str, sandbox: Sandbox, journal: Path, **options: Any) -> list[MessageOutcome]:

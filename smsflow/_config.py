@@ -23,7 +23,14 @@ import httpx
 from ._errors import SmsFlowAuthenticationError, SmsFlowValidationError
 from ._retry import RetryPolicy
 
-__all__ = ["DEFAULT_BASE_URL", "ClientConfig", "resolve_config", "tls_context", "to_timeout"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "ClientConfig",
+    "resolve_config",
+    "tls_context",
+    "to_timeout",
+    "trusts_env",
+]
 
 DEFAULT_BASE_URL: Final = "https://portal.smsflow.co.za"
 DEFAULT_TIMEOUT_S: Final = 30.0
@@ -60,6 +67,18 @@ def tls_context() -> ssl.SSLContext:
     if context.minimum_version < ssl.TLSVersion.TLSv1_2:
         context.minimum_version = ssl.TLSVersion.TLSv1_2
     return context
+
+
+def trusts_env(base_url: str) -> bool:
+    """Whether the httpx client smsflow creates for ``base_url`` reads the environment
+    (``HTTPS_PROXY``/``ALL_PROXY``/``NO_PROXY``, ``SSL_CERT_FILE``/``SSL_CERT_DIR``).
+
+    Only for ``https://``: through a proxy its calls go in a ``CONNECT`` tunnel, so the
+    proxy sees the host name and never a credential. A plain ``http://`` base URL (the
+    loopback sandbox, or ``allow_insecure_http=True``) ignores proxy variables: the Basic
+    header and tokens would otherwise reach the proxy in clear, and its answers be trusted.
+    """
+    return httpx.URL(base_url).scheme == "https"
 
 
 def _is_loopback(host: str) -> bool:

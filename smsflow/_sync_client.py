@@ -24,7 +24,7 @@ from ._bulk_types import (
     MessageOutcome,
 )
 from ._capped_body import CappedBody, answer_deadline
-from ._config import TimeoutTypes, tls_context
+from ._config import TimeoutTypes, tls_context, trusts_env
 from ._core import Operation, Outcome, Step
 from ._errors import SmsFlowError
 from ._results import AuthToken, Balance, SendResult
@@ -93,7 +93,10 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             given
             if given is not None
             else httpx.Client(
-                limits=self._limits, transport=self._sync_transport(), verify=tls_context()
+                limits=self._limits,
+                transport=self._sync_transport(),
+                verify=tls_context(),
+                trust_env=trusts_env(self._config.base_url),
             )
         )
 

@@ -47,9 +47,3 @@ def server(
         quiesce(running, sleep)
         with contextlib.suppress(ValueError):  # the test detached it (off-spec on purpose)
             sandbox.remove_observer(contract_observer)
-
-
-@pytest.fixture(params=["sync", "async"])
-def flavour(request: pytest.FixtureRequest) -> str:
-    """Which client a test drives: ``"sync"`` or ``"async"``."""
-    return str(request.param)

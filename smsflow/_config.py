@@ -42,21 +42,45 @@ USER_AGENT: Final = "smsflow-python/1.0.0"
 TimeoutTypes = float | int | httpx.Timeout | None
 
 
+MAX_TIMEOUT_S: Final = 86_400.0  # a day: longer is a mistake (and overflows some timers)
+
+
+def _seconds_ok(value: object) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and 0 < value <= MAX_TIMEOUT_S  # False for NaN
+    )
+
+
 def to_timeout(value: TimeoutTypes, name: str = "timeout") -> httpx.Timeout:
-    """An ``httpx.Timeout`` from seconds (float) or a Timeout. ``None`` is refused: a call
-    without a time limit can hang forever, so every call has one."""
+    """An ``httpx.Timeout`` from seconds (float) or a Timeout.
+
+    Every part (connect, read, write, pool) must be a number of seconds > 0 and at most
+    :data:`MAX_TIMEOUT_S`: ``None`` (no limit) is refused, so a call can never hang forever.
+
+    Raises:
+        SmsFlowValidationError: code ``INVALID_TIMEOUT``.
+    """
     if isinstance(value, httpx.Timeout):
+        parts = {"connect": value.connect, "read": value.read, "write": value.write}
+        parts["pool"] = value.pool
+        bad = sorted(part for part, seconds in parts.items() if not _seconds_ok(seconds))
+        if bad:
+            raise SmsFlowValidationError(
+                f"{name} must give every part (connect, read, write, pool) a number of "
+                f"seconds > 0 and <= {MAX_TIMEOUT_S:g}; {', '.join(bad)} is not",
+                code="INVALID_TIMEOUT",
+            )
         return value
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not 0 < value < float("inf")
-    ):
+    if not _seconds_ok(value):
         raise SmsFlowValidationError(
-            f"{name} must be a finite number of seconds > 0 or an httpx.Timeout, not {value!r}",
+            f"{name} must be a number of seconds > 0 and <= {MAX_TIMEOUT_S:g}, or an "
+            f"httpx.Timeout, not {value!r}",
             code="INVALID_TIMEOUT",
         )
-    return httpx.Timeout(float(value), connect=min(float(value), DEFAULT_CONNECT_TIMEOUT_S))
+    seconds = float(value)  # type: ignore[arg-type]
+    return httpx.Timeout(seconds, connect=min(seconds, DEFAULT_CONNECT_TIMEOUT_S))
 
 
 def tls_context() -> ssl.SSLContext:
@@ -167,9 +191,25 @@ def resolve_config(
             code="MISSING_CREDENTIALS",
         )
     cid, secret = str(cid), str(secret)
+    for name, value in (("client_id", cid), ("client_secret", secret)):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise SmsFlowValidationError(
+                f"{name} is not valid Unicode text (it holds a lone surrogate)",
+                code="INVALID_CREDENTIALS",
+            ) from None
     url = (
         base_url if base_url is not None else os.environ.get("SMSFLOW_BASE_URL") or DEFAULT_BASE_URL
     )
+    if not isinstance(url, str):
+        raise SmsFlowValidationError(
+            f"base_url must be a str, not {type(url).__name__}", code="INVALID_BASE_URL"
+        )
+    if not isinstance(allow_insecure_http, bool):
+        raise SmsFlowValidationError(
+            "allow_insecure_http must be True or False", code="INVALID_SETTING"
+        )
     if (
         isinstance(max_response_bytes, bool)
         or not isinstance(max_response_bytes, int)

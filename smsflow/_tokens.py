@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import stat
 import tempfile
@@ -19,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Protocol, runtime_checkable
 
-__all__ = ["FileTokenStore", "MemoryTokenStore", "Token", "TokenStore", "refresh_time"]
+from ._logging import logger
 
-logger = logging.getLogger("smsflow")
+__all__ = ["FileTokenStore", "MemoryTokenStore", "Token", "TokenStore", "refresh_time"]
 
 REFRESH_MARGIN_S = 300.0  # refresh this many seconds before expiry (the vendor's 5 minutes) ...
 MIN_AGE_BEFORE_REFRESH_S = 60.0  # ... but never sooner than 1 minute after issue

@@ -12,6 +12,7 @@ Environment variables (a keyword argument always wins):
 from __future__ import annotations
 
 import hashlib
+import hmac
 import ipaddress
 import os
 import ssl
@@ -155,8 +156,12 @@ class ClientConfig:
 
     @property
     def account_key(self) -> str:
-        """A stable id of (base URL, client id) for token stores; never derived from the secret."""
-        return hashlib.sha256(f"{self.base_url}\0{self.client_id}".encode()).hexdigest()[:32]
+        """The token stores' key: a keyed hash (HMAC-SHA-256, keyed by the client secret) of
+        the base URL and client id. It covers the secret, so a client with another (rotated,
+        wrong) secret never finds a token fetched with this one, and reveals none of them."""
+        message = f"{self.base_url}\0{self.client_id}".encode()
+        key = self.client_secret.encode("utf-8")
+        return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
 def resolve_config(

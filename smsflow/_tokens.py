@@ -78,7 +78,8 @@ class Token:
 class TokenStore(Protocol):
     """Where a client keeps its token between calls (and, for shared stores, between processes).
 
-    ``key`` identifies the account (a hash of the base URL and client id; never the secret).
+    ``key`` identifies the account: a keyed hash of the base URL, client id and secret (it
+    reveals none of them).
     Implementations must be thread-safe. A Redis store is three lines: ``GET``, ``SET`` with
     ``EX``, ``DEL`` on the key (see the README).
     """

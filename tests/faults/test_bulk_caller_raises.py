@@ -61,8 +61,7 @@ def run_bulk(
             sandbox.async_client() as client,
             client.send_bulk("Campaign", source, **options) as run,
         ):
-            async for outcome in run:
-                got.append(outcome)
+            got.extend([outcome async for outcome in run])
 
     asyncio.run(main())
     return got

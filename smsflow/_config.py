@@ -107,7 +107,10 @@ def trusts_env(base_url: str) -> bool:
 
 
 def _is_loopback(host: str) -> bool:
-    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+    """True for hosts that are loopback without asking a resolver: ``localhost``,
+    ``127.0.0.0/8`` and ``::1``. Other names (``api.localhost``, ``localhost.localdomain``)
+    go to the system resolver, which may send them anywhere: they count as remote."""
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback

@@ -26,7 +26,7 @@ from ._bulk_types import (
     MessageOutcome,
 )
 from ._capped_body import answer_deadline, aread_capped
-from ._config import TimeoutTypes, tls_context
+from ._config import TimeoutTypes, tls_context, trusts_env
 from ._core import Outcome, Step
 from ._errors import SmsFlowError
 from ._operation import Operation
@@ -86,7 +86,10 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
             given
             if given is not None
             else httpx.AsyncClient(
-                limits=self._limits, transport=self._async_transport(), verify=tls_context()
+                limits=self._limits,
+                transport=self._async_transport(),
+                verify=tls_context(),
+                trust_env=trusts_env(self._config.base_url),
             )
         )
         self._auth.http = self._http

@@ -46,6 +46,10 @@ if TYPE_CHECKING:
 
 __all__ = ["SmsFlowAuth", "TokenCache"]
 
+CREDENTIALS_HINT: Final = (
+    ": the client id or secret was refused; check client_id and client_secret (or the "
+    "SMSFLOW_CLIENT_ID and SMSFLOW_CLIENT_SECRET environment variables)"
+)
 RENEWAL_RETRY_S: Final = 30.0  # after a failed renewal, keep the old token this long (s)
 
 
@@ -189,7 +193,11 @@ class TokenCache:
         now = self._clock()
         if response.status_code != 200:
             retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
-            raise error_for_response(response, retry_after=retry_after, redact=True)
+            error = error_for_response(response, retry_after=retry_after, redact=True)
+            if response.status_code in (401, 403):
+                error.message += CREDENTIALS_HINT
+                error.args = (error.message,)
+            raise error
         try:
             data = response.json()
             value = data["token"]

@@ -33,6 +33,28 @@ H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 END_OF_INPUT: Any = object()  # the end of a bulk run's input (both bulk drivers)
 
 
+def _check_objects(token_store: object, limits: object, clock: object) -> None:
+    """Refuse settings of the wrong type at construction (not on the first call).
+
+    Raises:
+        SmsFlowValidationError: code ``INVALID_SETTING``.
+    """
+    if token_store is not None and not isinstance(token_store, TokenStore):
+        raise SmsFlowValidationError(
+            "token_store must be a TokenStore (load, save, delete), e.g. FileTokenStore(); "
+            f"not {type(token_store).__name__}",
+            code="INVALID_SETTING",
+        )
+    if limits is not None and not isinstance(limits, httpx.Limits):
+        raise SmsFlowValidationError(
+            f"limits must be an httpx.Limits, not {type(limits).__name__}", code="INVALID_SETTING"
+        )
+    if not callable(clock):
+        raise SmsFlowValidationError(
+            "clock must be a callable returning seconds since the epoch", code="INVALID_SETTING"
+        )
+
+
 class BaseClient(Generic[H]):
     """Settings, token cache and core shared by both clients (no I/O)."""
 
@@ -77,6 +99,7 @@ class BaseClient(Generic[H]):
             allow_insecure_http=allow_insecure_http,
             max_response_bytes=max_response_bytes,
         )
+        _check_objects(token_store, limits, clock)
         self._cache = TokenCache(self._config, token_store, clock)
         self._auth = SmsFlowAuth(self._cache)
         self._core = Core(self._config, self._cache)

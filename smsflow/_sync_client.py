@@ -24,7 +24,7 @@ from ._bulk_types import (
     MessageOutcome,
 )
 from ._capped_body import answer_deadline, read_capped
-from ._config import TimeoutTypes, tls_context
+from ._config import TimeoutTypes, tls_context, trusts_env
 from ._core import Outcome, Step
 from ._errors import SmsFlowError
 from ._operation import Operation
@@ -94,7 +94,10 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             given
             if given is not None
             else httpx.Client(
-                limits=self._limits, transport=self._sync_transport(), verify=tls_context()
+                limits=self._limits,
+                transport=self._sync_transport(),
+                verify=tls_context(),
+                trust_env=trusts_env(self._config.base_url),
             )
         )
         self._auth.http = self._http
@@ -247,7 +250,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
                 its ``Retry-After``, 408, a refused connection, a failed token fetch). A 429
                 pauses every batch of the run, not just one. Default 5.
             retry: Also retry 5xx answers other than 502/504 (as ``send_sms(retry=True)``).
-                Off: a 5xx refuses its batch (a resumed run sends it again).
+                Off: a 5xx makes its batch ``unknown`` (a 5xx does not prove it was not sent).
             journal: A file recording each batch before and after it is sent. Run again with
                 the same input and journal to resume a run that was killed: batches recorded
                 as sent are skipped (``already_sent``), nothing confirmed is sent twice.

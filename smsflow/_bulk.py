@@ -18,6 +18,8 @@ tasks), and wait. Every decision is here:
   ============  =============================================================================
   sent          accepted by the API: ``event_id`` (of its batch), ``parts``, ``batch_cost``
   already_sent  accepted in an earlier run (from the journal): ``event_id``, ``batch_cost``
+  opted_out     its batch was accepted but the API skipped it: the ``errorReport`` item naming
+                it has code ``OPTED_OUT`` (``check_opt_outs=True``): not sent
   rejected      invalid input, never sent: ``code`` and ``reason`` say why
   refused       the API refused its batch (``code``, ``reason``, ``status_code``): not sent
   not_sent      never processed (rate-limited or unreachable after every retry, or the run
@@ -77,6 +79,8 @@ from ._validate import Message, check_message, invalid
 __all__ = ["BulkEngine", "FlowAnswer", "FlowStep", "Work"]
 
 _MAX_GATE_WAITS: Final = 10_000  # a bound on re-checks of a pause that keeps being extended
+_OPTED_OUT: Final = "OPTED_OUT"
+_OPTED_OUT_REASON: Final = "the recipient opted out; the API skipped this message (not sent)"
 _MESSAGE_FIELD: Final = re.compile(r"messages\[(\d+)\]")
 
 Work = tuple[list[MessageOutcome], Batch | None]
@@ -161,7 +165,7 @@ class BulkEngine:
         self._total = settings.total if settings.total is not None else total
         self._started_at: float | None = None
         self._counts: dict[str, int] = dict.fromkeys(
-            ("sent", "already_sent", "rejected", "refused", "not_sent", "unknown"), 0
+            ("sent", "already_sent", "opted_out", "rejected", "refused", "not_sent", "unknown"), 0
         )
         self._batches = 0
         self._answered = False
@@ -357,7 +361,12 @@ class BulkEngine:
         if record.state == "sent":
             return self._outcomes(
                 batch,
-                BatchResult("already_sent", event_id=record.event_id, cost=record.cost),
+                BatchResult(
+                    "already_sent",
+                    event_id=record.event_id,
+                    cost=record.cost,
+                    opted_out=frozenset(record.opted_out),
+                ),
             )
         if record.state in ("started", "unknown") and not self.settings.resend_unknown:
             code = record.code if record.state == "unknown" else "INTERRUPTED"
@@ -425,6 +434,11 @@ class BulkEngine:
             cost=response.cost,
             problems=named,
             shared_problems=shared,
+            opted_out=frozenset(
+                position
+                for position, details in named.items()
+                if any(detail.code == _OPTED_OUT for detail in details)
+            ),
         )
 
     def _failed(self, error: SmsFlowError) -> BatchResult:
@@ -456,6 +470,7 @@ class BulkEngine:
                 cost=result.cost,
                 code=result.code,
                 message=result.reason,
+                opted_out=sorted(result.opted_out),
             )
         return result
 
@@ -468,17 +483,18 @@ class BulkEngine:
 
     def _outcomes(self, batch: Batch, result: BatchResult) -> list[MessageOutcome]:
         shared = result.shared_problems
+        skipped = result.opted_out
         return [
             MessageOutcome(
                 index,
-                result.status,
+                "opted_out" if position in skipped else result.status,
                 destination=batch.destinations[position],
                 batch=batch.number,
                 event_id=result.event_id,
                 parts=batch.parts[position],
                 batch_cost=result.cost,
-                code=result.code,
-                reason=result.reason,
+                code=_OPTED_OUT if position in skipped else result.code,
+                reason=_OPTED_OUT_REASON if position in skipped else result.reason,
                 status_code=result.status_code,
                 problems=(result.problems.get(position, ()) + shared)
                 if result.problems

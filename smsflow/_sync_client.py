@@ -235,8 +235,8 @@ class SmsFlowClient(BaseClient[httpx.Client]):
                 :class:`~smsflow.Message` objects: a list, a generator, a database cursor,
                 a ``csv.DictReader`` (whose rows have exactly those two columns). Read once.
             start_delivery_utc: ``None`` to send now, or when to deliver (see ``send_sms``).
-            check_opt_outs: Skip recipients who opted out (their outcome lists ``OPTED_OUT``
-                in ``problems``).
+            check_opt_outs: Skip recipients who opted out (their outcome is ``opted_out``,
+                with ``OPTED_OUT`` in ``problems``).
             batch_size: Messages per request, 1-1000 (default 500).
             concurrency: Requests in flight at once, 1-100 (default 4; threads).
             max_parts: Reject a message whose content takes more SMS parts than this
@@ -268,9 +268,10 @@ class SmsFlowClient(BaseClient[httpx.Client]):
 
         Returns:
             A :class:`~smsflow.BulkRun`: iterate it for one :class:`~smsflow.MessageOutcome`
-            per input message (``sent``, ``already_sent``, ``rejected``, ``refused``,
-            ``not_sent`` or ``unknown``), in the order batches finish; ``run.progress`` has
-            the counts. Use it in a ``with`` block, or ``close()`` it, if you may stop early.
+            per input message (``sent``, ``already_sent``, ``opted_out``, ``rejected``,
+            ``refused``, ``not_sent`` or ``unknown``), in the order batches finish;
+            ``run.progress`` has the counts. Use it in a ``with`` block, or ``close()`` it,
+            if you may stop early; ``run.stop()`` stops gracefully (outcomes keep coming).
 
         Raises:
             SmsFlowValidationError: an invalid argument (at once), or, when iteration starts,

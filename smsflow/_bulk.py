@@ -76,7 +76,7 @@ from ._retry import RetryPolicy, not_processed
 from ._sms import segments
 from ._validate import Message, check_message, invalid
 
-__all__ = ["BulkEngine", "FlowAnswer", "FlowStep", "Work"]
+__all__ = ["BulkEngine", "FlowAnswer", "FlowStep", "Work", "check_item"]
 
 _MAX_GATE_WAITS: Final = 10_000  # a bound on re-checks of a pause that keeps being extended
 _OPTED_OUT: Final = "OPTED_OUT"
@@ -127,6 +127,51 @@ def _raw_destination(item: Any) -> str | None:
     else:
         return None
     return value if isinstance(value, str) else None
+
+
+def check_item(
+    settings: BulkSettings, item: Any, index: int
+) -> MessageOutcome | tuple[str, str, int, bytes]:
+    """Validate one input message as a bulk run does (also ``smsflow send --dry-run``).
+
+    Returns its ``rejected`` outcome, or ``(destination, content, parts, record)`` with the
+    destination as it will be sent and the bytes its batch digest takes in.
+    """
+    try:
+        checked = (
+            normalized(item, index, settings.default_country)
+            if settings.normalize_destinations
+            else item
+        )
+        message = check_message(checked, index)
+    except SmsFlowValidationError as error:
+        return _rejected(index, item, error.code, error.message)
+    destination, content = message["destination"], message["content"]
+    try:
+        record = f"{index}\x1f{destination}\x1f{content}\x1e".encode()
+    except UnicodeEncodeError:
+        return _rejected(
+            index,
+            item,
+            "INVALID_CONTENT",
+            f"messages[{index}] holds a lone surrogate (not valid Unicode text)",
+        )
+    parts = segments(content).parts
+    limit = settings.max_parts
+    if limit is not None and parts > limit:
+        return _rejected(
+            index,
+            item,
+            "TOO_MANY_PARTS",
+            f"messages[{index}].content takes {parts} SMS parts; max_parts is {limit}",
+        )
+    return destination, content, parts, record
+
+
+def _rejected(index: int, item: Any, code: str, reason: str) -> MessageOutcome:
+    return MessageOutcome(
+        index, "rejected", destination=_raw_destination(item), code=code, reason=reason
+    )
 
 
 class BulkEngine:
@@ -279,40 +324,7 @@ class BulkEngine:
         return [], None
 
     def _check(self, item: Any, index: int) -> MessageOutcome | tuple[str, str, int, bytes]:
-        try:
-            checked = (
-                normalized(item, index, self.settings.default_country)
-                if self.settings.normalize_destinations
-                else item
-            )
-            message = check_message(checked, index)
-        except SmsFlowValidationError as error:
-            return self._rejected(index, item, error.code, error.message)
-        destination, content = message["destination"], message["content"]
-        try:
-            record = f"{index}\x1f{destination}\x1f{content}\x1e".encode()
-        except UnicodeEncodeError:
-            return self._rejected(
-                index,
-                item,
-                "INVALID_CONTENT",
-                f"messages[{index}] holds a lone surrogate (not valid Unicode text)",
-            )
-        parts = segments(content).parts
-        limit = self.settings.max_parts
-        if limit is not None and parts > limit:
-            return self._rejected(
-                index,
-                item,
-                "TOO_MANY_PARTS",
-                f"messages[{index}].content takes {parts} SMS parts; max_parts is {limit}",
-            )
-        return destination, content, parts, record
-
-    def _rejected(self, index: int, item: Any, code: str, reason: str) -> MessageOutcome:
-        return MessageOutcome(
-            index, "rejected", destination=_raw_destination(item), code=code, reason=reason
-        )
+        return check_item(self.settings, item, index)
 
     def _close_batch(self) -> Work:
         batch = Batch(

@@ -12,7 +12,8 @@ One JSON object per line; each line is flushed and ``fsync``'d before the run go
   ``count`` how many messages it holds, ``digest`` a SHA-256 of their indices, destinations
   and contents: a resumed run with a different input is refused.
 * The outcome line follows as soon as the outcome is known: ``sent`` (with the event id,
-  cost and, when any, the positions in the batch the API skipped as opted out), ``refused``, ``not_sent`` (never processed: safe to send again) or ``unknown``.
+  cost and, when any, the positions in the batch the API skipped as opted out), ``refused``,
+  ``not_sent`` (never processed: safe to send again) or ``unknown``.
   A batch ``started`` without an outcome line was interrupted: it may have been sent.
 * A later ``started`` for the same batch (a resend) replaces its earlier state.
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from types import TracebackType
@@ -11,6 +10,7 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
+from . import _waits
 from ._base_client import END_OF_INPUT, BaseClient
 from ._bulk import BulkEngine, FlowAnswer
 from ._bulk_run import BulkRun
@@ -74,7 +74,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         retry_base_delay: float = 0.25,
         retry_max_delay: float = 2.0,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = _waits.sleep,
         **options: Any,
     ) -> None:
         super().__init__(
@@ -220,7 +220,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         on_progress: Callable[[BulkProgress], None] | None = None,
         total: int | None = None,
         timeout: TimeoutTypes = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = _waits.monotonic,
     ) -> BulkRun:
         """Send any number of messages in batches, concurrently; one outcome per message.
 

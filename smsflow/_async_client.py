@@ -6,13 +6,13 @@ asyncio is imported on first use (``import smsflow`` stays light).
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx
 
+from . import _waits
 from ._base_client import END_OF_INPUT, BaseClient
 from ._bulk import BulkEngine, FlowAnswer
 from ._bulk_run import AsyncBulkRun
@@ -42,13 +42,6 @@ __all__ = ["AsyncSmsFlowClient"]
 T = TypeVar("T")
 
 
-async def _asyncio_sleep(seconds: float) -> None:
-    """``asyncio.sleep`` (asyncio is imported on first use: ``import smsflow`` stays light)."""
-    import asyncio
-
-    await asyncio.sleep(seconds)
-
-
 class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
     """Asynchronous client of the SMSFlow API: the same API as :class:`SmsFlowClient`, awaited.
 
@@ -67,7 +60,7 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
         retry_base_delay: float = 0.25,
         retry_max_delay: float = 2.0,
         *,
-        sleep: Callable[[float], Awaitable[None]] = _asyncio_sleep,
+        sleep: Callable[[float], Awaitable[None]] = _waits.async_sleep,
         **options: Any,
     ) -> None:
         super().__init__(
@@ -172,7 +165,7 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
         on_progress: Callable[[BulkProgress], None] | None = None,
         total: int | None = None,
         timeout: TimeoutTypes = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = _waits.monotonic,
     ) -> AsyncBulkRun:
         """Send any number of messages in batches: ``async for outcome in client.send_bulk(...)``.
 

@@ -8,13 +8,13 @@ a request and how they sleep. Each owns one pooled ``httpx`` client (or uses you
 from __future__ import annotations
 
 import random
-import time
 import warnings
 from collections.abc import AsyncIterable, Callable, Iterable, Sized
 from typing import Any, Generic, TypeVar
 
 import httpx
 
+from . import _waits
 from ._auth import SmsFlowAuth, TokenCache
 from ._bulk import BulkEngine
 from ._bulk_types import BulkProgress, BulkSettings
@@ -78,7 +78,7 @@ class BaseClient(Generic[H]):
         limits: httpx.Limits | None = None,
         allow_insecure_http: bool = False,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = _waits.wall,
         random_source: Callable[[], float] = random.random,
     ) -> None:
         configure_from_env()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from types import TracebackType
@@ -11,6 +10,7 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
+from . import _waits
 from ._base_client import END_OF_INPUT, BaseClient
 from ._bulk import BulkEngine, FlowAnswer
 from ._bulk_run import BulkRun
@@ -75,7 +75,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         retry_base_delay: float = 0.25,
         retry_max_delay: float = 2.0,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = _waits.sleep,
         **options: Any,
     ) -> None:
         super().__init__(
@@ -219,7 +219,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         on_progress: Callable[[BulkProgress], None] | None = None,
         total: int | None = None,
         timeout: TimeoutTypes = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = _waits.monotonic,
     ) -> BulkRun:
         """Send any number of messages in batches, concurrently; one outcome per message.
 
@@ -234,8 +234,8 @@ class SmsFlowClient(BaseClient[httpx.Client]):
                 :class:`~smsflow.Message` objects: a list, a generator, a database cursor,
                 a ``csv.DictReader`` (whose rows have exactly those two columns). Read once.
             start_delivery_utc: ``None`` to send now, or when to deliver (see ``send_sms``).
-            check_opt_outs: Skip recipients who opted out (their outcome lists ``OPTED_OUT``
-                in ``problems``).
+            check_opt_outs: Skip recipients who opted out (their outcome is ``opted_out``,
+                with ``OPTED_OUT`` in ``problems``).
             batch_size: Messages per request, 1-1000 (default 500).
             concurrency: Requests in flight at once, 1-100 (default 4; threads).
             max_parts: Reject a message whose content takes more SMS parts than this
@@ -267,9 +267,10 @@ class SmsFlowClient(BaseClient[httpx.Client]):
 
         Returns:
             A :class:`~smsflow.BulkRun`: iterate it for one :class:`~smsflow.MessageOutcome`
-            per input message (``sent``, ``already_sent``, ``rejected``, ``refused``,
-            ``not_sent`` or ``unknown``), in the order batches finish; ``run.progress`` has
-            the counts. Use it in a ``with`` block, or ``close()`` it, if you may stop early.
+            per input message (``sent``, ``already_sent``, ``opted_out``, ``rejected``,
+            ``refused``, ``not_sent`` or ``unknown``), in the order batches finish;
+            ``run.progress`` has the counts. Use it in a ``with`` block, or ``close()`` it,
+            if you may stop early; ``run.stop()`` stops gracefully (outcomes keep coming).
 
         Raises:
             SmsFlowValidationError: an invalid argument (at once), or, when iteration starts,

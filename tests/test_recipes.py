@@ -63,15 +63,18 @@ def django_app(server: SandboxServer) -> Iterator[ModuleType]:
     module.sms_client.cache_clear()
 
 
+def django_post(order: int, phone: str) -> Any:
+    """POST the recipe's view as a client of the Django project would."""
+    from django.test import Client
+
+    return Client().post(f"/orders/{order}/dispatch-alert", {"phone": phone}, "application/json")
+
+
 def test_django_view_sends_and_returns_the_event_id(
     django_app: ModuleType, server: SandboxServer
 ) -> None:
     """A POST sends one normalised SMS and answers with the sandbox's eventId."""
-    from django.test import Client
-
-    answer = Client().post(
-        "/orders/1001/dispatch-alert", '{"phone": "082 123 4567"}', "application/json"
-    )
+    answer = django_post(1001, "082 123 4567")
     assert 200 == answer.status_code
     sent = server.sandbox.messages
     assert [("27821234567", "Order 1001 has shipped.")] == [
@@ -84,11 +87,7 @@ def test_django_view_refuses_a_bad_number_without_sending(
     django_app: ModuleType, server: SandboxServer
 ) -> None:
     """A landline is a 400 with the SDK's code, and nothing reaches the API."""
-    from django.test import Client
-
-    answer = Client().post(
-        "/orders/1001/dispatch-alert", '{"phone": "021 555 0000"}', "application/json"
-    )
+    answer = django_post(1001, "021 555 0000")
     assert 400 == answer.status_code
     assert "INVALID_DESTINATION" == answer.json()["error"]
     assert 0 == server.sandbox.accepted_count
@@ -98,12 +97,8 @@ def test_django_view_reports_an_unknown_outcome(
     django_app: ModuleType, server: SandboxServer
 ) -> None:
     """A send whose answer was lost is a 502 flagged outcome_unknown (it did go out)."""
-    from django.test import Client
-
     server.sandbox.lose_response_next(1, endpoint="send")
-    answer = Client().post(
-        "/orders/7/dispatch-alert", '{"phone": "27821234567"}', "application/json"
-    )
+    answer = django_post(7, "27821234567")
     assert 502 == answer.status_code
     assert answer.json()["outcome_unknown"] is True
     assert 1 == server.sandbox.accepted_count

@@ -142,7 +142,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
 
         Raises:
             SmsFlowAuthenticationError: bad credentials. Other :class:`SmsFlowError` subclasses
-            for network, server and unexpected answers (retried when ``retry_retries > 0``).
+                for network, server and unexpected answers (retried when ``retry_retries > 0``).
         """
         with self._cache.thread_lock:
             return self._execute(self._core.authenticate_op(timeout))

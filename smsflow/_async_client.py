@@ -29,6 +29,7 @@ from ._capped_body import answer_deadline, aread_capped
 from ._config import TimeoutTypes, tls_context, trusts_env
 from ._core import Outcome, Step
 from ._errors import SmsFlowError
+from ._idempotency import asend_once, check_ledger
 from ._operation import Operation
 from ._results import AuthToken, Balance, SendResult
 from ._retry import RetryPolicy
@@ -134,12 +135,28 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
         *,
         timeout: TimeoutTypes = None,
         normalize_destinations: bool = False,
+        idempotency_key: str | None = None,
+        force_resend: bool = False,
     ) -> SendResult:
         """Send (or schedule) 1-1000 messages as one event. See :meth:`SmsFlowClient.send_sms`."""
         body = self._send_body(
             campaign_name, messages, start_delivery_utc, check_opt_outs, normalize_destinations
         )
-        return await self._execute(self._core.send_op(body, retry=retry, timeout=timeout))
+        op = self._core.send_op(body, retry=retry, timeout=timeout)
+
+        async def send() -> SendResult:
+            if self._rate_limit is not None:  # the shared limit's I/O is blocking
+                import asyncio
+
+                wait = await asyncio.to_thread(self._rate_wait, body)
+                if wait > 0:
+                    await self._sleep(wait)
+            return await self._execute(op)
+
+        if idempotency_key is None:
+            return await send()
+        ledger = check_ledger(self._ledger, idempotency_key)
+        return await asend_once(ledger, idempotency_key, body, send, force_resend)
 
     async def get_balance(self, *, timeout: TimeoutTypes = None) -> Balance:
         """The account's credit balance. See :meth:`SmsFlowClient.get_balance`."""

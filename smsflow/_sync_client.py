@@ -27,6 +27,7 @@ from ._capped_body import answer_deadline, read_capped
 from ._config import TimeoutTypes, tls_context, trusts_env
 from ._core import Outcome, Step
 from ._errors import SmsFlowError
+from ._idempotency import check_ledger, send_once
 from ._operation import Operation
 from ._results import AuthToken, Balance, SendResult
 from ._retry import RetryPolicy
@@ -58,6 +59,10 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         max_response_bytes: Larger answers are refused (default 1 MiB).
         clock: Seconds since the epoch, for token expiry (injectable).
         sleep: Sleeps between retries (injectable: tests never really sleep).
+        ledger: An idempotency ledger (``SqliteLedger``, ``RedisLedger``, ``PostgresLedger``)
+            for ``send_sms(idempotency_key=...)``.
+        rate_limit: A limit shared by all your processes (``RedisRateLimit``): each send
+            waits for its slot.
         random_source: Floats in [0, 1) for jitter (injectable).
 
     Raises:
@@ -157,6 +162,8 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         *,
         timeout: TimeoutTypes = None,
         normalize_destinations: bool = False,
+        idempotency_key: str | None = None,
+        force_resend: bool = False,
     ) -> SendResult:
         """Send (or schedule) one request of 1 to 1000 messages as one event.
 
@@ -175,6 +182,10 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             normalize_destinations: Normalise each destination first with
                 :func:`~smsflow.normalize_destination` (``"082 123 4567"`` becomes
                 ``"27821234567"``; default country ZA). Off by default: sent as given.
+            idempotency_key: Send at most once per key (1-255 characters), across every
+                process sharing the client's ``ledger=``: a repeat returns the stored result
+                and sends nothing. See docs/workers.md.
+            force_resend: Send even if the key's earlier send is in flight or unknown.
 
         Returns:
             :class:`~smsflow.SendResult`: ``result.event_id``, or
@@ -184,12 +195,25 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             SmsFlowValidationError: invalid input (nothing sent) or a 4xx refusal.
             SmsFlowInsufficientBalanceError: not enough credit; nothing sent.
             SmsFlowDeliveryUnknownError: the answer was lost; the SMS may have been sent.
+            SmsFlowIdempotencyError: the key's send is in flight elsewhere or unknown
+                (nothing sent); ``SmsFlowValidationError`` if the key was used for another
+                message or the client has no ledger.
             SmsFlowError: any other failure (see the README's errors table).
         """
         body = self._send_body(
             campaign_name, messages, start_delivery_utc, check_opt_outs, normalize_destinations
         )
-        return self._execute(self._core.send_op(body, retry=retry, timeout=timeout))
+        op = self._core.send_op(body, retry=retry, timeout=timeout)
+
+        def send() -> SendResult:
+            if (wait := self._rate_wait(body)) > 0:
+                self._sleep(wait)
+            return self._execute(op)
+
+        if idempotency_key is None:
+            return send()
+        ledger = check_ledger(self._ledger, idempotency_key)
+        return send_once(ledger, idempotency_key, body, send, force_resend)
 
     def get_balance(self, *, timeout: TimeoutTypes = None) -> Balance:
         """The account's credit balance: ``balance.balance`` / ``balance["balance"]`` (credits).

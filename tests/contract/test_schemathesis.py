@@ -37,20 +37,18 @@ BASIC = (
     "Basic " + base64.b64encode(f"{SANDBOX.client_id}:{SANDBOX.client_secret}".encode()).decode()
 )
 
-DESTINATION_PATTERN = "^[0-9]{8,15}$"
-
 
 def _spec_with_documented_rules() -> dict[str, Any]:
-    """The spec, plus the one rule it states only in prose, so generation can follow it.
+    """The spec, plus what its regular expression cannot say, so generation can follow it.
 
-    The send operation's description says "Decision: a destination that is not 8 to 15 digits
-    is refused with 400 INVALID_DESTINATION", but ``Message.destination`` only says 1 to 64
-    characters; schemathesis would call the sandbox's 400 a rejection of valid data. Until the
-    spec carries the rule as a ``pattern``, add it here (a no-op once it does).
+    ``SendOptions.startDeliveryUtc`` is a string with a ``...Z`` pattern (not ``format:
+    date-time``, which would make the generated model write ``+00:00``); the pattern accepts
+    impossible dates such as ``2030-02-31``, which the sandbox refuses with 400 as ASP.NET
+    would. Adding ``format: date-time`` here makes schemathesis generate real dates.
     """
     document: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
-    destination = document["components"]["schemas"]["Message"]["properties"]["destination"]
-    destination.setdefault("pattern", DESTINATION_PATTERN)
+    options = document["components"]["schemas"]["SendOptions"]["properties"]
+    options["startDeliveryUtc"].setdefault("format", "date-time")
     return document
 
 

@@ -23,10 +23,11 @@ from ._bulk_types import (
     BulkProgress,
     MessageOutcome,
 )
-from ._capped_body import CappedBody, answer_deadline
+from ._capped_body import answer_deadline, read_capped
 from ._config import TimeoutTypes, tls_context, trusts_env
-from ._core import Operation, Outcome, Step
+from ._core import Outcome, Step
 from ._errors import SmsFlowError
+from ._operation import Operation
 from ._results import AuthToken, Balance, SendResult
 from ._retry import RetryPolicy
 from ._validate import MessageLike
@@ -99,23 +100,18 @@ class SmsFlowClient(BaseClient[httpx.Client]):
                 trust_env=trusts_env(self._config.base_url),
             )
         )
+        self._auth.http = self._http
 
     def _send_once(self, op: Operation[Any]) -> httpx.Response:
         deadline = answer_deadline(op)
-        request = self._http.build_request(
-            op.method, op.url, headers=op.headers, content=op.content, timeout=op.timeout
-        )
         response = self._http.send(
-            request,
+            op.build(self._http),
             auth=self._auth if op.authenticated else None,
             follow_redirects=False,
             stream=True,
         )
         try:
-            body = CappedBody(op, self._config.max_response_bytes, response, deadline)
-            for chunk in response.iter_bytes():
-                body.add(chunk)
-            response._content = body.content()
+            read_capped(op, self._config.max_response_bytes, response, deadline)
         finally:
             response.close()
         return response

@@ -9,9 +9,11 @@
   failing token endpoint costs one token request per interval, not one per call).
 * A 401 to a request that used a cached token means the token was revoked: the token is
   dropped, a new one fetched once (or taken from the store, when another process sharing it
-  already stored a newer one), and the request replayed once (a 401 proves the request
-  was not accepted, so the replay cannot duplicate a send). A second 401 is returned as is
-  and becomes :class:`~smsflow.SmsFlowAuthenticationError`.
+  already stored a newer one), and the request replayed (a 401 proves the request was not
+  accepted, so a replay cannot duplicate a send). A token taken from a shared store may
+  itself predate a server-side revocation: if its replay gets a 401 too, one new token is
+  fetched and the request replayed once more. A 401 after a token this call fetched is
+  returned as is and becomes :class:`~smsflow.SmsFlowAuthenticationError`.
 * The client id and secret go only to the token endpoint (HTTP Basic); errors from it never
   keep its body (it could hold a token).
 * A token answer read inside a call is bounded like every other answer: more than
@@ -50,6 +52,10 @@ CREDENTIALS_HINT: Final = (
     ": the client id or secret was refused; check client_id and client_secret (or the "
     "SMSFLOW_CLIENT_ID and SMSFLOW_CLIENT_SECRET environment variables)"
 )
+# After a 401: a token taken from the store (another process renewed it) may predate the
+# revocation too; if its replay is refused as well, one token is fetched and the call replayed
+# once more. At most one token fetch and two replays per call; a 401 proves nothing was sent.
+MAX_REPLAYS: Final = 2
 RENEWAL_RETRY_S: Final = 30.0  # after a failed renewal, keep the old token this long (s)
 
 
@@ -288,18 +294,21 @@ class SmsFlowAuth(httpx.Auth):
                     fetched = token is not stale
         request.headers["Authorization"] = "Bearer " + token.value
         response = yield request
-        if response.status_code != 401 or fetched:
-            return
-        with cache.thread_lock:
-            current = cache.replacement_for(token)
-            if current is None:
-                op, token_request = self._token_call()
-                deadline = answer_deadline(op)
-                token_response = yield token_request
-                _read_token_answer(op, limit, token_response, deadline)
-                current = cache.accept(token_response, None)
-        request.headers["Authorization"] = "Bearer " + current.value
-        yield request
+        for _ in range(MAX_REPLAYS):
+            if response.status_code != 401 or fetched:
+                return
+            with cache.thread_lock:
+                current = cache.replacement_for(token)
+                if current is None:
+                    op, token_request = self._token_call()
+                    deadline = answer_deadline(op)
+                    token_response = yield token_request
+                    _read_token_answer(op, limit, token_response, deadline)
+                    current = cache.accept(token_response, None)
+                    fetched = True
+            token = current
+            request.headers["Authorization"] = "Bearer " + token.value
+            response = yield request
 
     async def async_auth_flow(
         self, request: httpx.Request
@@ -325,18 +334,21 @@ class SmsFlowAuth(httpx.Auth):
                     fetched = token is not stale
         request.headers["Authorization"] = "Bearer " + token.value
         response = yield request
-        if response.status_code != 401 or fetched:
-            return
-        async with cache.async_lock:
-            current = cache.replacement_for(token)
-            if current is None:
-                op, token_request = self._token_call()
-                deadline = answer_deadline(op)
-                token_response = yield token_request
-                await _aread_token_answer(op, limit, token_response, deadline)
-                current = cache.accept(token_response, None)
-        request.headers["Authorization"] = "Bearer " + current.value
-        yield request
+        for _ in range(MAX_REPLAYS):
+            if response.status_code != 401 or fetched:
+                return
+            async with cache.async_lock:
+                current = cache.replacement_for(token)
+                if current is None:
+                    op, token_request = self._token_call()
+                    deadline = answer_deadline(op)
+                    token_response = yield token_request
+                    await _aread_token_answer(op, limit, token_response, deadline)
+                    current = cache.accept(token_response, None)
+                    fetched = True
+            token = current
+            request.headers["Authorization"] = "Bearer " + token.value
+            response = yield request
 
 
 def _read_token_answer(

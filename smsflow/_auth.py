@@ -35,9 +35,10 @@ from typing import TYPE_CHECKING, Final
 
 import httpx
 
-from ._capped_body import answer_deadline, aread_capped, read_capped
+from ._capped_body import answer_deadline, aread_capped, mark_written, read_capped
 from ._config import USER_AGENT, ClientConfig
 from ._errors import SmsFlowError, SmsFlowUnexpectedResponseError, error_for_response
+from ._fetch_state import FetchState, lock_timeout_error, lock_wait
 from ._operation import Operation
 from ._retry import RetryMode, parse_retry_after
 from ._tokens import MemoryTokenStore, Token, TokenStore, refresh_time
@@ -93,7 +94,8 @@ class TokenCache:
         self._renew_after = 0.0  # after a failed renewal: no new attempt before this time (s)
         self.thread_lock = threading.Lock()
         self._async_lock: asyncio.Lock | None = None
-        self.fetches = 0  # token requests made by this cache (for tests and metrics)
+        self.fetches = 0  # token requests sent by this client, answered or not
+        self.fetch_state = FetchState()  # single flight: the outcome waiting calls share
         basic = f"{config.client_id}:{config.client_secret}".encode()
         self._token_headers = {
             "Authorization": "Basic " + base64.b64encode(basic).decode("ascii"),
@@ -169,7 +171,6 @@ class TokenCache:
             SmsFlowError: the mapped error (authentication, server, rate limit, unexpected
                 response), marked as raised before the real request was sent.
         """
-        self.fetches += 1
         try:
             token = self._parse(response)
         except SmsFlowError as error:
@@ -180,11 +181,27 @@ class TokenCache:
             ):
                 self.renewal_failed(fallback)
                 return fallback
+            self.fetch_state.failed(error)
             raise _mark_before_request(error) from None
         self._token = token
         self._renew_after = 0.0
+        self.fetch_state.succeeded()
         self._store.save(self._key, token)
         return token
+
+    def no_answer(self, stale: Token | None, *, cancelled: bool = False) -> None:
+        """A lazy fetch got no answer: keep ``stale`` for a while if it is still valid, else
+        let the calls waiting on this fetch share the failure (not when it was cancelled)."""
+        self.renewal_failed(stale)
+        if (stale is None or not stale.is_valid(self._clock())) and not cancelled:
+            self.fetch_state.failed(None)
+
+    def fetch_failed(self, error: BaseException, stale: Token | None) -> None:
+        """A lazy fetch's answer could not be read (too large, too slow): as :meth:`no_answer`,
+        sharing ``error`` when it is an :class:`~smsflow.SmsFlowError`."""
+        self.renewal_failed(stale)
+        if stale is None or not stale.is_valid(self._clock()):
+            self.fetch_state.failed(error if isinstance(error, SmsFlowError) else None)
 
     def renewal_failed(self, stale: Token | None) -> None:
         """A renewal got no usable answer: keep ``stale`` (if still valid) for a while.
@@ -270,6 +287,25 @@ class SmsFlowAuth(httpx.Auth):
             raise RuntimeError("smsflow: SmsFlowAuth used without its httpx client")
         return op, op.build(self.http)
 
+    def _lock_for_fetch(self, request: httpx.Request) -> tuple[Token | None, bool]:
+        """Sync: take the fetch lock, or a still-valid old token while another call renews.
+
+        Returns ``(stale_token, False)`` without the lock, or ``(None, True)`` holding it.
+
+        Raises:
+            SmsFlowNetworkError: the lock was not free within the call's own timeout.
+        """
+        lock = self.cache.thread_lock
+        if lock.acquire(blocking=False):
+            return None, True
+        stale = self.cache.still_valid()
+        if stale is not None:  # a renewal is in flight and the old token still works
+            return stale, False
+        wait = lock_wait(request.extensions.get("timeout"))
+        if not lock.acquire(timeout=wait):
+            raise lock_timeout_error(wait)
+        return None, True
+
     def sync_auth_flow(
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:
@@ -278,21 +314,36 @@ class SmsFlowAuth(httpx.Auth):
         token = cache.fresh()
         fetched = False
         if token is None:
-            with cache.thread_lock:
-                token = cache.fresh()
-                if token is None:
-                    stale = cache.still_valid()
-                    op, token_request = self._token_call()
-                    deadline = answer_deadline(op)
-                    try:
-                        response = yield token_request
-                    except GeneratorExit:  # no answer (network error, cancelled): keep stale
-                        cache.renewal_failed(stale)
-                        raise
-                    _read_token_answer(op, limit, response, deadline)
-                    token = cache.accept(response, stale)
-                    fetched = token is not stale
+            waited_from = cache.fetch_state.generation
+            token, locked = self._lock_for_fetch(request)
+            if locked:
+                try:
+                    token = cache.fresh()
+                    if token is None:
+                        failure = cache.fetch_state.shared_failure(waited_from)
+                        if failure is not None:
+                            raise failure
+                        stale = cache.still_valid()
+                        op, token_request = self._token_call()
+                        deadline = answer_deadline(op)
+                        cache.fetches += 1
+                        try:
+                            response = yield token_request
+                        except GeneratorExit:  # no answer (network error): keep stale
+                            cache.no_answer(stale)
+                            raise
+                        try:
+                            _read_token_answer(op, limit, response, deadline)
+                        except (SmsFlowError, httpx.HTTPError) as error:
+                            cache.fetch_failed(error, stale)
+                            raise
+                        token = cache.accept(response, stale)
+                        fetched = token is not stale
+                finally:
+                    cache.thread_lock.release()
+        assert token is not None  # for mypy: the branches above set it or raise
         request.headers["Authorization"] = "Bearer " + token.value
+        mark_written(request)
         response = yield request
         for _ in range(MAX_REPLAYS):
             if response.status_code != 401 or fetched:
@@ -302,13 +353,33 @@ class SmsFlowAuth(httpx.Auth):
                 if current is None:
                     op, token_request = self._token_call()
                     deadline = answer_deadline(op)
+                    cache.fetches += 1
                     token_response = yield token_request
                     _read_token_answer(op, limit, token_response, deadline)
                     current = cache.accept(token_response, None)
                     fetched = True
             token = current
             request.headers["Authorization"] = "Bearer " + token.value
+            mark_written(request)
             response = yield request
+
+    async def _alock_for_fetch(self, request: httpx.Request) -> tuple[Token | None, bool]:
+        """Async: :meth:`_lock_for_fetch` on the asyncio lock (cancellation-safe)."""
+        import asyncio
+
+        lock = self.cache.async_lock
+        if not lock.locked():
+            await lock.acquire()  # free: taken at once, without suspending
+            return None, True
+        stale = self.cache.still_valid()
+        if stale is not None:  # a renewal is in flight and the old token still works
+            return stale, False
+        wait = lock_wait(request.extensions.get("timeout"))
+        try:
+            await asyncio.wait_for(lock.acquire(), wait)
+        except TimeoutError:
+            raise lock_timeout_error(wait) from None
+        return None, True
 
     async def async_auth_flow(
         self, request: httpx.Request
@@ -318,21 +389,36 @@ class SmsFlowAuth(httpx.Auth):
         token = cache.fresh()
         fetched = False
         if token is None:
-            async with cache.async_lock:
-                token = cache.fresh()
-                if token is None:
-                    stale = cache.still_valid()
-                    op, token_request = self._token_call()
-                    deadline = answer_deadline(op)
-                    try:
-                        response = yield token_request
-                    except GeneratorExit:  # no answer (network error, cancelled): keep stale
-                        cache.renewal_failed(stale)
-                        raise
-                    await _aread_token_answer(op, limit, response, deadline)
-                    token = cache.accept(response, stale)
-                    fetched = token is not stale
+            waited_from = cache.fetch_state.generation
+            token, locked = await self._alock_for_fetch(request)
+            if locked:
+                try:
+                    token = cache.fresh()
+                    if token is None:
+                        failure = cache.fetch_state.shared_failure(waited_from)
+                        if failure is not None:
+                            raise failure
+                        stale = cache.still_valid()
+                        op, token_request = self._token_call()
+                        deadline = answer_deadline(op)
+                        cache.fetches += 1
+                        try:
+                            response = yield token_request
+                        except GeneratorExit:  # no answer (network error, cancelled)
+                            cache.no_answer(stale, cancelled=_cancelling())
+                            raise
+                        try:
+                            await _aread_token_answer(op, limit, response, deadline)
+                        except (SmsFlowError, httpx.HTTPError) as error:
+                            cache.fetch_failed(error, stale)
+                            raise
+                        token = cache.accept(response, stale)
+                        fetched = token is not stale
+                finally:
+                    cache.async_lock.release()
+        assert token is not None  # for mypy: the branches above set it or raise
         request.headers["Authorization"] = "Bearer " + token.value
+        mark_written(request)
         response = yield request
         for _ in range(MAX_REPLAYS):
             if response.status_code != 401 or fetched:
@@ -342,13 +428,23 @@ class SmsFlowAuth(httpx.Auth):
                 if current is None:
                     op, token_request = self._token_call()
                     deadline = answer_deadline(op)
+                    cache.fetches += 1
                     token_response = yield token_request
                     await _aread_token_answer(op, limit, token_response, deadline)
                     current = cache.accept(token_response, None)
                     fetched = True
             token = current
             request.headers["Authorization"] = "Bearer " + token.value
+            mark_written(request)
             response = yield request
+
+
+def _cancelling() -> bool:
+    """True when the current asyncio task is being cancelled (not a network failure)."""
+    import asyncio
+
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _read_token_answer(

@@ -312,6 +312,8 @@ class Core:
         while True:
             attempt += 1
             started = time.perf_counter()
+            if not op.authenticated:  # the token call (authenticate()): count every request
+                self.cache.fetches += 1
             outcome = yield op
             try:
                 result = self.finish(op, outcome)

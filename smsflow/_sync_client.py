@@ -23,10 +23,11 @@ from ._bulk_types import (
     BulkProgress,
     MessageOutcome,
 )
-from ._capped_body import answer_deadline, read_capped
+from ._capped_body import answer_deadline, mark_written, read_capped
 from ._config import TimeoutTypes, tls_context, trusts_env
 from ._core import Outcome, Step
 from ._errors import SmsFlowError
+from ._fetch_state import one_call
 from ._idempotency import check_ledger, send_once
 from ._operation import Operation
 from ._results import AuthToken, Balance, SendResult
@@ -108,13 +109,15 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         self._auth.http = self._http
 
     def _send_once(self, op: Operation[Any]) -> httpx.Response:
-        deadline = answer_deadline(op)
+        request = op.build(self._http)
+        mark_written(request)  # the auth flow marks it again after any wait for a token
         response = self._http.send(
-            op.build(self._http),
+            request,
             auth=self._auth if op.authenticated else None,
             follow_redirects=False,
             stream=True,
         )
+        deadline = answer_deadline(op, response.request)
         try:
             read_capped(op, self._config.max_response_bytes, response, deadline)
         finally:
@@ -122,6 +125,10 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         return response
 
     def _execute(self, op: Operation[T], policy: RetryPolicy | None = None) -> T:
+        with one_call():
+            return self._execute_call(op, policy)
+
+    def _execute_call(self, op: Operation[T], policy: RetryPolicy | None) -> T:
         self._check_open()
         flow = self._core.run(op, policy)
         step: Step = next(flow)
@@ -357,6 +364,10 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             engine.close()
 
     def _send_batch(self, engine: BulkEngine, batch: Batch) -> BatchResult:
+        with one_call():  # the batch's retries are one call's retries
+            return self._send_batch_flow(engine, batch)
+
+    def _send_batch_flow(self, engine: BulkEngine, batch: Batch) -> BatchResult:
         flow = engine.batch_flow(batch)
         answer: FlowAnswer = None
         while True:

@@ -59,7 +59,6 @@ class RateGate:
         self._lock = threading.Lock()
         self._paused_until = -math.inf
         self._next_slot = -math.inf
-        self.pauses = 0  # how many times pause() was called (for progress and tests)
 
     def __repr__(self) -> str:
         return f"RateGate(messages_per_second={self.messages_per_second!r})"
@@ -67,7 +66,6 @@ class RateGate:
     def pause(self, seconds: float) -> None:
         """Hold every batch back for ``seconds`` from now (a pause already longer is kept)."""
         with self._lock:
-            self.pauses += 1
             self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
 
     def pause_left(self) -> float:

@@ -68,7 +68,7 @@ def invalid(message: str, code: str, field: str | None = None) -> SmsFlowValidat
     return SmsFlowValidationError(message, code=code, body={"errors": [detail]})
 
 
-def _text(value: Any, name: str, field: str, max_len: int, code: str) -> str:
+def _text(value: Any, field: str, max_len: int, code: str) -> str:
     if not isinstance(value, str):
         raise invalid(f"{field} must be a str, not {type(value).__name__}", code, field)
     if not value.strip():
@@ -119,7 +119,7 @@ def check_message(item: Any, index: int) -> dict[str, str]:
             where,
         )
     return {
-        "content": _text(content, "content", f"{where}.content", MAX_CONTENT, "INVALID_CONTENT"),
+        "content": _text(content, f"{where}.content", MAX_CONTENT, "INVALID_CONTENT"),
         "destination": _msisdn(destination, f"{where}.destination"),
     }
 
@@ -226,9 +226,7 @@ def plain_columns(
 
 def check_campaign_name(value: Any) -> str:
     """Validate the campaign name (1-255 characters). Raises SmsFlowValidationError."""
-    return _text(
-        value, "campaign_name", "campaign_name", MAX_CAMPAIGN_NAME, "INVALID_CAMPAIGN_NAME"
-    )
+    return _text(value, "campaign_name", MAX_CAMPAIGN_NAME, "INVALID_CAMPAIGN_NAME")
 
 
 def check_start_delivery(value: Any) -> dt.datetime | None:

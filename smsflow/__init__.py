@@ -46,8 +46,7 @@ from ._sms import SmsSegments, segments
 from ._sync_client import SmsFlowClient
 from ._tokens import FileTokenStore, MemoryTokenStore, Token, TokenStore
 from ._validate import Message
-
-__version__ = "1.0.0"
+from ._version import __version__
 
 __all__ = [
     "AsyncBulkRun",

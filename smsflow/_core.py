@@ -248,14 +248,13 @@ class Core:
         )
         where = f"{op.method} {httpx.URL(op.url).path}"
         if isinstance(exc, _NOT_SENT_ERRORS) or before:
-            error: SmsFlowError = SmsFlowNetworkError(
+            return SmsFlowNetworkError(
                 f"{where} was not sent: {type(exc).__name__}: {exc}".rstrip(": "),
                 code="CONNECT_FAILED",
                 retryable=not isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError),
                 request=request if isinstance(request, httpx.Request) else None,
+                before_request=True,
             )
-            error.before_request = True  # type: ignore[attr-defined]
-            return error
         if isinstance(exc, httpx.DecodingError):
             return SmsFlowUnexpectedResponseError(
                 f"{where}: the answer could not be decoded: {exc}",

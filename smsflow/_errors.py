@@ -68,6 +68,8 @@ class SmsFlowError(Exception):
         retry_after: Seconds the server asked to wait (``Retry-After``), or ``None``.
         outcome_unknown: True when a send may have been accepted although it failed
             (a read timeout, a lost connection, a 502/504 from a gateway). Never retried.
+        before_request: True when the call failed before its own request was sent (the
+            connection or the token fetch before it failed): even a send is safe to retry.
     """
 
     default_code: str = DEFAULT_CODE
@@ -84,6 +86,7 @@ class SmsFlowError(Exception):
         response: httpx.Response | None = None,
         retry_after: float | None = None,
         outcome_unknown: bool = False,
+        before_request: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -100,6 +103,7 @@ class SmsFlowError(Exception):
                 response.request = _redacted(response.request)  # type: ignore[assignment]
         self.retry_after = retry_after
         self.outcome_unknown = outcome_unknown
+        self.before_request = before_request
 
     def __str__(self) -> str:
         where = f"HTTP {self.status_code}" if self.status_code is not None else "no response"
@@ -124,6 +128,7 @@ class SmsFlowError(Exception):
                 self.body,
                 self.retry_after,
                 self.outcome_unknown,
+                self.before_request,
             ),
         )
 
@@ -137,6 +142,7 @@ def _rebuild(
     body: Any,
     retry_after: float | None,
     outcome_unknown: bool,
+    before_request: bool = False,
 ) -> SmsFlowError:
     return cls(
         message,
@@ -146,6 +152,7 @@ def _rebuild(
         body=body,
         retry_after=retry_after,
         outcome_unknown=outcome_unknown,
+        before_request=before_request,
     )
 
 

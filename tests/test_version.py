@@ -28,7 +28,7 @@ def test_the_version_is_written_once() -> None:
 def test_user_agent_and_cli_report_the_version() -> None:
     """The User-Agent and ``smsflow --version`` carry ``smsflow.__version__``."""
     assert f"smsflow-python/{smsflow.__version__}" == USER_AGENT
-    done = subprocess.run(  # noqa: S603 - a fixed command
+    done = subprocess.run(
         [sys.executable, "-m", "smsflow", "--version"],
         capture_output=True,
         text=True,

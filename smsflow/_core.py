@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import logging
 import time
 from collections.abc import Generator, Iterable, Mapping
 from json.encoder import encode_basestring
@@ -319,7 +320,7 @@ class Core:
                     attempt -= 1
                     continue
                 delay = policy.next_delay(error, attempt, op.mode)
-                if logger.isEnabledFor(10):
+                if logger.isEnabledFor(logging.DEBUG):
                     logger.debug(
                         "%s %s -> %s in %.1f ms (attempt %d): %s",
                         op.method,
@@ -342,7 +343,7 @@ class Core:
                 )
                 yield delay
                 continue
-            if logger.isEnabledFor(10):
+            if logger.isEnabledFor(logging.DEBUG):
                 logger.debug(
                     "%s %s -> %s in %.1f ms (attempt %d)",
                     op.method,

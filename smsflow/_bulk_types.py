@@ -8,12 +8,14 @@ the clients' bulk drivers. The decisions are in ``_bulk.py``.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from ._config import TimeoutTypes
 from ._destinations import destination_problem
 from ._errors import SmsFlowValidationError
 from ._results import ErrorDetail
@@ -160,7 +162,7 @@ class BulkSettings:
     """The validated settings of one bulk run (see ``send_bulk`` for their meaning)."""
 
     campaign_name: str
-    start_delivery_utc: Any
+    start_delivery_utc: dt.datetime | None
     check_opt_outs: bool
     batch_size: int = DEFAULT_BATCH_SIZE
     concurrency: int = DEFAULT_CONCURRENCY
@@ -173,7 +175,7 @@ class BulkSettings:
     journal: str | os.PathLike[str] | None = None
     resend_unknown: bool = False
     total: int | None = None
-    timeout: Any = None
+    timeout: TimeoutTypes = None
 
     @classmethod
     def build(cls, **options: Any) -> BulkSettings:

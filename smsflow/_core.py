@@ -39,6 +39,7 @@ from ._retry import RetryMode, RetryPolicy, parse_retry_after
 from ._validate import (
     Message,
     MessageLike,
+    StartDelivery,
     check_campaign_name,
     check_messages,
     check_start_delivery,
@@ -131,10 +132,10 @@ class Core:
     def send_body(
         self,
         *,
-        campaign_name: Any,
+        campaign_name: str,
         messages: Iterable[MessageLike] | list[dict[str, str]],
-        start_delivery_utc: Any,
-        check_opt_outs: Any,
+        start_delivery_utc: StartDelivery,
+        check_opt_outs: bool,
         prevalidated: bool = False,
         normalize_destinations: bool = False,
     ) -> bytes:

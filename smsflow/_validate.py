@@ -25,6 +25,7 @@ __all__ = [
     "MAX_MESSAGES_PER_REQUEST",
     "Message",
     "MessageLike",
+    "StartDelivery",
     "check_campaign_name",
     "check_message",
     "check_messages",
@@ -58,6 +59,9 @@ class Message:
 
 
 MessageLike: TypeAlias = Message | Mapping[str, Any]
+#: What ``start_delivery_utc`` takes: ``None`` (send now), an aware datetime or an ISO-8601
+#: string with an offset (see :func:`check_start_delivery`).
+StartDelivery: TypeAlias = dt.datetime | str | None
 
 
 def invalid(message: str, code: str, field: str | None = None) -> SmsFlowValidationError:

@@ -72,13 +72,14 @@ from ._errors import (
     SmsFlowInsufficientBalanceError,
     SmsFlowRateLimitError,
     SmsFlowValidationError,
+    invalid,
 )
 from ._journal import BatchState, Journal
 from ._rate import RateGate
 from ._results import ErrorDetail, SendResult, ShapeError
 from ._retry import RetryPolicy, not_processed
 from ._sms import segments
-from ._validate import Message, check_message, invalid
+from ._validate import Message, check_message
 
 __all__ = ["BulkEngine", "FlowAnswer", "FlowStep", "Work", "check_item"]
 

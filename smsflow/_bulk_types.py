@@ -17,9 +17,9 @@ from typing import Any, Final, Literal
 
 from ._config import TimeoutTypes
 from ._destinations import destination_problem
-from ._errors import SmsFlowValidationError
+from ._errors import SmsFlowValidationError, invalid
 from ._results import ErrorDetail
-from ._validate import MAX_MESSAGES_PER_REQUEST, check_campaign_name, check_start_delivery, invalid
+from ._validate import MAX_MESSAGES_PER_REQUEST, check_campaign_name, check_start_delivery
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",

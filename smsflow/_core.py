@@ -30,6 +30,7 @@ from ._errors import (
     SmsFlowUnexpectedResponseError,
     SmsFlowValidationError,
     error_for_response,
+    invalid,
     scrub,
 )
 from ._logging import logger
@@ -43,7 +44,6 @@ from ._validate import (
     check_campaign_name,
     check_messages,
     check_start_delivery,
-    invalid,
     plain_columns,
 )
 from ._wire import route

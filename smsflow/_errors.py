@@ -46,6 +46,7 @@ __all__ = [
     "SmsFlowValidationError",
     "error_code_from_body",
     "error_for_response",
+    "invalid",
     "parse_body",
     "scrub",
 ]
@@ -228,6 +229,15 @@ class SmsFlowValidationError(SmsFlowError, ValueError):
     """
 
     default_code = "INVALID_REQUEST"
+
+
+def invalid(message: str, code: str, field: str | None = None) -> SmsFlowValidationError:
+    """A validation error for bad input caught before sending (``status_code`` None), with a
+    body shaped like the API's (``{"errors": [{"code", "message", "field"}]}``)."""
+    detail: dict[str, Any] = {"code": code, "message": message}
+    if field is not None:
+        detail["field"] = field
+    return SmsFlowValidationError(message, code=code, body={"errors": [detail]})
 
 
 class SmsFlowInsufficientBalanceError(SmsFlowError):

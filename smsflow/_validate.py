@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
-from ._errors import SmsFlowValidationError
+from ._errors import invalid
 
 __all__ = [
     "MAX_CAMPAIGN_NAME",
@@ -30,7 +30,6 @@ __all__ = [
     "check_message",
     "check_messages",
     "check_start_delivery",
-    "invalid",
     "plain_columns",
 ]
 
@@ -62,14 +61,6 @@ MessageLike: TypeAlias = Message | Mapping[str, Any]
 #: What ``start_delivery_utc`` takes: ``None`` (send now), an aware datetime or an ISO-8601
 #: string with an offset (see :func:`check_start_delivery`).
 StartDelivery: TypeAlias = dt.datetime | str | None
-
-
-def invalid(message: str, code: str, field: str | None = None) -> SmsFlowValidationError:
-    """A validation error raised before sending, with an API-shaped body."""
-    detail: dict[str, Any] = {"code": code, "message": message}
-    if field is not None:
-        detail["field"] = field
-    return SmsFlowValidationError(message, code=code, body={"errors": [detail]})
 
 
 def _text(value: Any, field: str, max_len: int, code: str) -> str:

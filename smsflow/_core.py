@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Generator, Iterable, Mapping
 from json.encoder import encode_basestring
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar
 
 import httpx
 
@@ -34,7 +34,7 @@ from ._errors import (
     scrub,
 )
 from ._logging import logger
-from ._operation import Operation
+from ._operation import Answer, Operation, Step
 from ._results import AuthToken, Balance, SendResult, ShapeError
 from ._retry import RetryMode, RetryPolicy, parse_retry_after
 from ._validate import (
@@ -48,7 +48,7 @@ from ._validate import (
 )
 from ._wire import route
 
-__all__ = ["Core", "Operation", "Outcome", "Step"]
+__all__ = ["Core", "Outcome", "normalized"]
 
 T = TypeVar("T")
 
@@ -67,8 +67,8 @@ _NOT_SENT_ERRORS: Final = (
 )
 
 
-Outcome = httpx.Response | BaseException | None
-Step = Operation[Any] | float
+#: What the core's flow gets back for each attempt: the read answer or the exception raised.
+Outcome: TypeAlias = Answer[httpx.Response, BaseException]
 
 
 def _json_body(response: httpx.Response) -> Any:
@@ -298,7 +298,7 @@ class Core:
 
     def run(
         self, op: Operation[T], policy: RetryPolicy | None = None
-    ) -> Generator[Step, Outcome, T]:
+    ) -> Generator[Step[Any], Outcome, T]:
         """Drive one call: yield the operation to send or seconds to sleep; return the result.
 
         ``policy`` replaces the client's retry policy for this call (``send_bulk`` passes one

@@ -68,7 +68,7 @@ def token_path() -> str:
 
 def _mark_before_request(error: SmsFlowError) -> SmsFlowError:
     # A failed token fetch happens before the real request is sent: safe to retry even a send.
-    error.before_request = True  # type: ignore[attr-defined]
+    error.before_request = True
     return error
 
 

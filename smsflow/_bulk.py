@@ -55,7 +55,7 @@ import hashlib
 import re
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast
 
 from ._bulk_types import (
     Batch,
@@ -65,25 +65,27 @@ from ._bulk_types import (
     MessageOutcome,
     OutcomeStatus,
 )
-from ._core import Core, Operation, normalized
+from ._core import Core, normalized
 from ._errors import (
     SmsFlowAuthenticationError,
     SmsFlowError,
     SmsFlowInsufficientBalanceError,
     SmsFlowRateLimitError,
     SmsFlowValidationError,
+    invalid,
 )
 from ._journal import BatchState, Journal
+from ._operation import Answer, Step
 from ._rate import RateGate
 from ._results import SendResult, error_details
 from ._retry import RetryPolicy, not_processed
 from ._sms import segments
-from ._validate import Message, check_message, invalid
+from ._validate import Message, check_message
 
 if TYPE_CHECKING:
     from smsflow_api.models import ErrorDetail
 
-__all__ = ["BulkEngine", "FlowAnswer", "FlowStep", "Work", "check_item"]
+__all__ = ["BatchAnswer", "BulkEngine", "Work", "check_item"]
 
 _MAX_GATE_WAITS: Final = 10_000  # a bound on re-checks of a pause that keeps being extended
 _OPTED_OUT: Final = "OPTED_OUT"
@@ -91,8 +93,8 @@ _OPTED_OUT_REASON: Final = "the recipient opted out; the API skipped this messag
 _MESSAGE_FIELD: Final = re.compile(r"messages\[(\d+)\]")
 
 Work = tuple[list[MessageOutcome], Batch | None]
-FlowStep = Operation[SendResult] | float
-FlowAnswer = SendResult | SmsFlowError | None
+#: What a batch's flow gets back for each send: its result or the error it ended in.
+BatchAnswer: TypeAlias = Answer[SendResult, SmsFlowError]
 
 
 def _stop_code(error: SmsFlowError) -> str | None:
@@ -408,7 +410,7 @@ class BulkEngine:
 
     # -- one batch --------------------------------------------------------------------------
 
-    def batch_flow(self, batch: Batch) -> Generator[FlowStep, FlowAnswer, BatchResult]:
+    def batch_flow(self, batch: Batch) -> Generator[Step[SendResult], BatchAnswer, BatchResult]:
         """Send one batch: yield seconds to sleep or the operation to execute once.
 
         The driver sends back the :class:`~smsflow.SendResult` or the

@@ -12,7 +12,7 @@ import httpx
 
 from . import _waits
 from ._base_client import END_OF_INPUT, BaseClient
-from ._bulk import BulkEngine, FlowAnswer
+from ._bulk import BatchAnswer, BulkEngine
 from ._bulk_run import BulkRun
 from ._bulk_types import (
     DEFAULT_BATCH_SIZE,
@@ -25,11 +25,11 @@ from ._bulk_types import (
 )
 from ._capped_body import answer_deadline, mark_written, read_capped
 from ._config import TimeoutTypes, tls_context, trusts_env
-from ._core import Outcome, Step
+from ._core import Outcome
 from ._errors import SmsFlowError
 from ._fetch_state import one_call
 from ._idempotency import check_ledger, send_once
-from ._operation import Operation
+from ._operation import Operation, Step
 from ._results import AuthToken, Balance, SendResult
 from ._retry import RetryPolicy
 from ._validate import MessageLike
@@ -131,7 +131,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
     def _execute_call(self, op: Operation[T], policy: RetryPolicy | None) -> T:
         self._check_open()
         flow = self._core.run(op, policy)
-        step: Step = next(flow)
+        step: Step[Any] = next(flow)
         while True:
             outcome: Outcome = None
             if isinstance(step, float):
@@ -369,7 +369,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
 
     def _send_batch_flow(self, engine: BulkEngine, batch: Batch) -> BatchResult:
         flow = engine.batch_flow(batch)
-        answer: FlowAnswer = None
+        answer: BatchAnswer = None
         while True:
             try:
                 step = flow.send(answer)

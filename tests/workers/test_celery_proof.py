@@ -76,7 +76,7 @@ def env(redis_url: str, postgres_url: str) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_celery_workers_send_each_notification_once(
-    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """5,000 notifications through 4 Celery worker processes, one SIGKILLed mid-run."""
     sandbox = Sandbox(
@@ -84,7 +84,7 @@ def test_celery_workers_send_each_notification_once(
     )
     victim = Victim(notification(NOTIFICATIONS // 5)[2])
     sandbox.add_observer(victim.observe)
-    log_path = Path(os.environ.get("SMSFLOW_PROOF_LOG", "/tmp/smsflow-celery-proof.log"))
+    log_path = Path(os.environ.get("SMSFLOW_PROOF_LOG") or tmp_path / "celery-worker.log")
     with SandboxServer(sandbox) as server, log_path.open("wb") as log:
         env = {**env, "SMSFLOW_BASE_URL": server.url}
         for name, value in env.items():

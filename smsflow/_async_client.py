@@ -6,13 +6,13 @@ asyncio is imported on first use (``import smsflow`` stays light).
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx
 
+from . import _waits
 from ._base_client import END_OF_INPUT, BaseClient
 from ._bulk import BulkEngine, FlowAnswer
 from ._bulk_run import AsyncBulkRun
@@ -25,11 +25,12 @@ from ._bulk_types import (
     BulkProgress,
     MessageOutcome,
 )
-from ._capped_body import CappedBody, answer_deadline
-from ._config import TimeoutTypes, tls_context
-from ._core import Operation, Outcome, Step
+from ._capped_body import answer_deadline, aread_capped
+from ._config import TimeoutTypes, tls_context, trusts_env
+from ._core import Outcome, Step
 from ._errors import SmsFlowError
 from ._idempotency import asend_once, check_ledger
+from ._operation import Operation
 from ._results import AuthToken, Balance, SendResult
 from ._retry import RetryPolicy
 from ._validate import MessageLike
@@ -40,13 +41,6 @@ if TYPE_CHECKING:
 __all__ = ["AsyncSmsFlowClient"]
 
 T = TypeVar("T")
-
-
-async def _asyncio_sleep(seconds: float) -> None:
-    """``asyncio.sleep`` (asyncio is imported on first use: ``import smsflow`` stays light)."""
-    import asyncio
-
-    await asyncio.sleep(seconds)
 
 
 class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
@@ -67,7 +61,7 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
         retry_base_delay: float = 0.25,
         retry_max_delay: float = 2.0,
         *,
-        sleep: Callable[[float], Awaitable[None]] = _asyncio_sleep,
+        sleep: Callable[[float], Awaitable[None]] = _waits.async_sleep,
         **options: Any,
     ) -> None:
         super().__init__(
@@ -86,26 +80,24 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
             given
             if given is not None
             else httpx.AsyncClient(
-                limits=self._limits, transport=self._async_transport(), verify=tls_context()
+                limits=self._limits,
+                transport=self._async_transport(),
+                verify=tls_context(),
+                trust_env=trusts_env(self._config.base_url),
             )
         )
+        self._auth.http = self._http
 
     async def _send_once(self, op: Operation[Any]) -> httpx.Response:
         deadline = answer_deadline(op)
-        request = self._http.build_request(
-            op.method, op.url, headers=op.headers, content=op.content, timeout=op.timeout
-        )
         response = await self._http.send(
-            request,
+            op.build(self._http),
             auth=self._auth if op.authenticated else None,
             follow_redirects=False,
             stream=True,
         )
         try:
-            body = CappedBody(op, self._config.max_response_bytes, response, deadline)
-            async for chunk in response.aiter_bytes():
-                body.add(chunk)
-            response._content = body.content()
+            await aread_capped(op, self._config.max_response_bytes, response, deadline)
         finally:
             await response.aclose()
         return response
@@ -191,7 +183,7 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
         on_progress: Callable[[BulkProgress], None] | None = None,
         total: int | None = None,
         timeout: TimeoutTypes = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = _waits.monotonic,
     ) -> AsyncBulkRun:
         """Send any number of messages in batches: ``async for outcome in client.send_bulk(...)``.
 

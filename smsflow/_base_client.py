@@ -8,13 +8,13 @@ a request and how they sleep. Each owns one pooled ``httpx`` client (or uses you
 from __future__ import annotations
 
 import random
-import time
 import warnings
 from collections.abc import AsyncIterable, Callable, Iterable, Sized
 from typing import Any, Generic, TypeVar
 
 import httpx
 
+from . import _waits
 from ._auth import SmsFlowAuth, TokenCache
 from ._bulk import BulkEngine
 from ._bulk_types import BulkProgress, BulkSettings
@@ -34,6 +34,28 @@ __all__ = ["END_OF_INPUT", "BaseClient"]
 H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 
 END_OF_INPUT: Any = object()  # the end of a bulk run's input (both bulk drivers)
+
+
+def _check_objects(token_store: object, limits: object, clock: object) -> None:
+    """Refuse settings of the wrong type at construction (not on the first call).
+
+    Raises:
+        SmsFlowValidationError: code ``INVALID_SETTING``.
+    """
+    if token_store is not None and not isinstance(token_store, TokenStore):
+        raise SmsFlowValidationError(
+            "token_store must be a TokenStore (load, save, delete), e.g. FileTokenStore(); "
+            f"not {type(token_store).__name__}",
+            code="INVALID_SETTING",
+        )
+    if limits is not None and not isinstance(limits, httpx.Limits):
+        raise SmsFlowValidationError(
+            f"limits must be an httpx.Limits, not {type(limits).__name__}", code="INVALID_SETTING"
+        )
+    if not callable(clock):
+        raise SmsFlowValidationError(
+            "clock must be a callable returning seconds since the epoch", code="INVALID_SETTING"
+        )
 
 
 class BaseClient(Generic[H]):
@@ -59,7 +81,7 @@ class BaseClient(Generic[H]):
         limits: httpx.Limits | None = None,
         allow_insecure_http: bool = False,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = _waits.wall,
         random_source: Callable[[], float] = random.random,
         ledger: Ledger | None = None,
         rate_limit: SharedRateLimit | None = None,
@@ -84,6 +106,7 @@ class BaseClient(Generic[H]):
             allow_insecure_http=allow_insecure_http,
             max_response_bytes=max_response_bytes,
         )
+        _check_objects(token_store, limits, clock)
         self._cache = TokenCache(self._config, token_store, clock)
         self._auth = SmsFlowAuth(self._cache)
         self._core = Core(self._config, self._cache)

@@ -47,6 +47,7 @@ __all__ = [
     "error_code_from_body",
     "error_for_response",
     "parse_body",
+    "scrub",
 ]
 
 DEFAULT_CODE: Final = "SMSFLOW_ERROR"
@@ -167,6 +168,42 @@ def _redacted(request: httpx.Request | None) -> httpx.Request | None:
     return httpx.Request(
         request.method, request.url, headers=headers, content=content, extensions=request.extensions
     )
+
+
+def _safe_copy(exc: BaseException) -> BaseException | None:
+    """A copy of a lower-level exception that is safe to chain: same type and message, its
+    request redacted, no chain of its own; ``None`` when no safe copy can be made."""
+    if not isinstance(exc, httpx.RequestError):
+        return None
+    try:
+        request: httpx.Request | None = exc.request
+    except RuntimeError:  # httpx: the request was never attached
+        request = None
+    try:
+        copy = type(exc)(str(exc))
+    except Exception:  # noqa: BLE001 - a subclass with another signature: chain nothing
+        return None
+    if request is not None:
+        copy.request = _redacted(request)  # type: ignore[assignment]
+    return copy
+
+
+def scrub(error: SmsFlowError) -> SmsFlowError:
+    """Make ``error`` safe to raise: nothing reachable from it carries a credential.
+
+    Its ``__cause__`` becomes a copy of the lower-level exception with the request redacted
+    (or nothing), and its ``__context__`` is cut (the lower layers' own exceptions hold the
+    request as sent). ``request`` and ``response`` are redacted when the error is built.
+    Returns ``error``.
+    """
+    cause = error.__cause__
+    if isinstance(cause, SmsFlowError):
+        scrub(cause)
+    elif cause is not None:
+        error.__cause__ = _safe_copy(cause)
+    error.__context__ = None
+    error.__suppress_context__ = True
+    return error
 
 
 class SmsFlowAuthenticationError(SmsFlowError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from types import TracebackType
@@ -11,6 +10,7 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
+from . import _waits
 from ._base_client import END_OF_INPUT, BaseClient
 from ._bulk import BulkEngine, FlowAnswer
 from ._bulk_run import BulkRun
@@ -23,11 +23,12 @@ from ._bulk_types import (
     BulkProgress,
     MessageOutcome,
 )
-from ._capped_body import CappedBody, answer_deadline
-from ._config import TimeoutTypes, tls_context
-from ._core import Operation, Outcome, Step
+from ._capped_body import answer_deadline, read_capped
+from ._config import TimeoutTypes, tls_context, trusts_env
+from ._core import Outcome, Step
 from ._errors import SmsFlowError
 from ._idempotency import check_ledger, send_once
+from ._operation import Operation
 from ._results import AuthToken, Balance, SendResult
 from ._retry import RetryPolicy
 from ._validate import MessageLike
@@ -79,7 +80,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         retry_base_delay: float = 0.25,
         retry_max_delay: float = 2.0,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = _waits.sleep,
         **options: Any,
     ) -> None:
         super().__init__(
@@ -98,26 +99,24 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             given
             if given is not None
             else httpx.Client(
-                limits=self._limits, transport=self._sync_transport(), verify=tls_context()
+                limits=self._limits,
+                transport=self._sync_transport(),
+                verify=tls_context(),
+                trust_env=trusts_env(self._config.base_url),
             )
         )
+        self._auth.http = self._http
 
     def _send_once(self, op: Operation[Any]) -> httpx.Response:
         deadline = answer_deadline(op)
-        request = self._http.build_request(
-            op.method, op.url, headers=op.headers, content=op.content, timeout=op.timeout
-        )
         response = self._http.send(
-            request,
+            op.build(self._http),
             auth=self._auth if op.authenticated else None,
             follow_redirects=False,
             stream=True,
         )
         try:
-            body = CappedBody(op, self._config.max_response_bytes, response, deadline)
-            for chunk in response.iter_bytes():
-                body.add(chunk)
-            response._content = body.content()
+            read_capped(op, self._config.max_response_bytes, response, deadline)
         finally:
             response.close()
         return response
@@ -148,7 +147,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
 
         Raises:
             SmsFlowAuthenticationError: bad credentials. Other :class:`SmsFlowError` subclasses
-            for network, server and unexpected answers (retried when ``retry_retries > 0``).
+                for network, server and unexpected answers (retried when ``retry_retries > 0``).
         """
         with self._cache.thread_lock:
             return self._execute(self._core.authenticate_op(timeout))
@@ -245,7 +244,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         on_progress: Callable[[BulkProgress], None] | None = None,
         total: int | None = None,
         timeout: TimeoutTypes = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = _waits.monotonic,
     ) -> BulkRun:
         """Send any number of messages in batches, concurrently; one outcome per message.
 
@@ -260,8 +259,8 @@ class SmsFlowClient(BaseClient[httpx.Client]):
                 :class:`~smsflow.Message` objects: a list, a generator, a database cursor,
                 a ``csv.DictReader`` (whose rows have exactly those two columns). Read once.
             start_delivery_utc: ``None`` to send now, or when to deliver (see ``send_sms``).
-            check_opt_outs: Skip recipients who opted out (their outcome lists ``OPTED_OUT``
-                in ``problems``).
+            check_opt_outs: Skip recipients who opted out (their outcome is ``opted_out``,
+                with ``OPTED_OUT`` in ``problems``).
             batch_size: Messages per request, 1-1000 (default 500).
             concurrency: Requests in flight at once, 1-100 (default 4; threads).
             max_parts: Reject a message whose content takes more SMS parts than this
@@ -276,7 +275,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
                 its ``Retry-After``, 408, a refused connection, a failed token fetch). A 429
                 pauses every batch of the run, not just one. Default 5.
             retry: Also retry 5xx answers other than 502/504 (as ``send_sms(retry=True)``).
-                Off: a 5xx refuses its batch (a resumed run sends it again).
+                Off: a 5xx makes its batch ``unknown`` (a 5xx does not prove it was not sent).
             journal: A file recording each batch before and after it is sent. Run again with
                 the same input and journal to resume a run that was killed: batches recorded
                 as sent are skipped (``already_sent``), nothing confirmed is sent twice.
@@ -299,9 +298,10 @@ class SmsFlowClient(BaseClient[httpx.Client]):
 
         Returns:
             A :class:`~smsflow.BulkRun`: iterate it for one :class:`~smsflow.MessageOutcome`
-            per input message (``sent``, ``already_sent``, ``rejected``, ``refused``,
-            ``not_sent`` or ``unknown``), in the order batches finish; ``run.progress`` has
-            the counts. Use it in a ``with`` block, or ``close()`` it, if you may stop early.
+            per input message (``sent``, ``already_sent``, ``opted_out``, ``rejected``,
+            ``refused``, ``not_sent`` or ``unknown``), in the order batches finish;
+            ``run.progress`` has the counts. Use it in a ``with`` block, or ``close()`` it,
+            if you may stop early; ``run.stop()`` stops gracefully (outcomes keep coming).
 
         Raises:
             SmsFlowValidationError: an invalid argument (at once), or, when iteration starts,

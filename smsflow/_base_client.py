@@ -207,7 +207,14 @@ class BaseClient(Generic[H]):
             )
         settings = BulkSettings.build(**options)
         total = len(messages) if isinstance(messages, Sized) else None
-        return BulkEngine(self._core, settings, clock=clock, on_progress=on_progress, total=total)
+        return BulkEngine(
+            self._core,
+            settings,
+            clock=clock,
+            on_progress=on_progress,
+            total=total,
+            ledger=self._ledger,
+        )
 
     def __del__(self) -> None:
         if getattr(self, "_owns_http", False) and not getattr(self, "_closed", True):

@@ -52,11 +52,13 @@ The data these decisions use and produce (settings, batches, outcomes, progress)
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast
 
+from ._bulk_keys import keys_for_run
 from ._bulk_types import (
     Batch,
     BatchResult,
@@ -75,6 +77,7 @@ from ._errors import (
     invalid,
 )
 from ._journal import BatchState, Journal
+from ._ledger import Ledger
 from ._operation import Answer, Step
 from ._rate import RateGate
 from ._results import SendResult, error_details
@@ -205,8 +208,10 @@ class BulkEngine:
         clock: Callable[[], float],
         on_progress: Callable[[BulkProgress], None] | None = None,
         total: int | None = None,
+        ledger: Ledger | None = None,
     ) -> None:
         self.core = core
+        self.keys = keys_for_run(ledger, settings)
         self.settings = settings
         self.concurrency = settings.concurrency
         self.gate = RateGate(settings.messages_per_second, clock=clock)
@@ -275,7 +280,9 @@ class BulkEngine:
         self._report()
 
     def close(self) -> None:
-        """Release the journal. Idempotent."""
+        """Release the journal (and the keys of batches never sent). Idempotent."""
+        if self.keys is not None:
+            self.keys.abandon()
         if self.journal is not None:
             self.journal.close()
 
@@ -312,6 +319,7 @@ class BulkEngine:
         self._b_destinations: list[str] = []
         self._b_parts: list[int] = []
         self._b_items: list[dict[str, str]] = []
+        self._b_keys: list[str] = []
         self._b_hash = hashlib.sha256()
 
     def feed(self, item: Any) -> Work:
@@ -322,6 +330,11 @@ class BulkEngine:
         if isinstance(checked, MessageOutcome):
             return self._count([checked], batch=False), None
         destination, content, parts, record = checked
+        if self.keys is not None:
+            try:
+                self._b_keys.append(self.keys.key(index, item))
+            except SmsFlowValidationError as error:
+                return self._count([_rejected(index, item, error.code, error.message)], False), None
         self._b_indices.append(index)
         self._b_destinations.append(destination)
         self._b_parts.append(parts)
@@ -349,7 +362,7 @@ class BulkEngine:
             parts=self._b_parts,
             digest=self._b_hash.hexdigest(),
         )
-        items = self._b_items
+        items, keys = self._b_items, self._b_keys
         self._next_batch += 1
         self._reset_builder()
         skipped = self._from_journal(batch)
@@ -358,6 +371,11 @@ class BulkEngine:
         if self.stopped is not None:
             result = BatchResult("not_sent", code=self.stopped, reason=self.stop_reason)
             return self._count(self._outcomes(batch, result), batch=True), None
+        skipped = []
+        if self.keys is not None:
+            skipped, items = self.keys.claim(batch, items, keys)
+            if not items:
+                return self._count(skipped, batch=True), None
         s = self.settings
         batch.body = self.core.send_body(
             campaign_name=s.campaign_name,
@@ -366,7 +384,7 @@ class BulkEngine:
             check_opt_outs=s.check_opt_outs,
             prevalidated=True,
         )
-        return [], batch
+        return self._count(skipped, batch=False), batch
 
     def _from_journal(self, batch: Batch) -> list[MessageOutcome] | None:
         """Outcomes of a batch an earlier run settled, or ``None`` to send it."""
@@ -434,6 +452,7 @@ class BulkEngine:
                 return self._record(batch, result) if attempt > 1 else result
             if attempt == 1 and self.journal is not None:
                 self.journal.started(batch.number, batch.first, len(batch), batch.digest)
+            batch.sending = True
             answer = yield op
             if isinstance(answer, SendResult):
                 return self._record(batch, self._sent(answer))
@@ -470,6 +489,7 @@ class BulkEngine:
                 for position, details in named.items()
                 if any(detail.code == _OPTED_OUT for detail in details)
             ),
+            answer=None if self.keys is None else json.dumps(result, separators=(",", ":")),
         )
 
     def _failed(self, error: SmsFlowError) -> BatchResult:
@@ -512,6 +532,8 @@ class BulkEngine:
     def finish(self, batch: Batch, result: BatchResult) -> list[MessageOutcome]:
         """The outcomes of a batch whose flow returned ``result`` (progress is reported)."""
         self._answered = True
+        if self.keys is not None:
+            self.keys.settle(batch, result)
         return self._count(self._outcomes(batch, result), batch=True)
 
     def _outcomes(self, batch: Batch, result: BatchResult) -> list[MessageOutcome]:

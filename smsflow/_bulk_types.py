@@ -178,6 +178,7 @@ class BulkSettings:
     resend_unknown: bool = False
     total: int | None = None
     timeout: TimeoutTypes = None
+    idempotency_key: Any = None
 
     @classmethod
     def build(cls, **options: Any) -> BulkSettings:
@@ -206,6 +207,16 @@ class BulkSettings:
         except ValueError as exc:
             raise invalid(str(exc), "INVALID_REQUEST", "default_country") from None
         options["default_country"] = country.upper()
+        key_for = options.get("idempotency_key")
+        if key_for is not None and not callable(key_for):
+            raise _bad("idempotency_key", "a function (index, message) -> str, or None", key_for)
+        if key_for is not None and options.get("journal") is not None:
+            raise invalid(
+                "use idempotency_key= or journal=, not both: with keys, the ledger already "
+                "makes a re-run skip what was sent",
+                "INVALID_REQUEST",
+                "journal",
+            )
         journal = options.get("journal")
         if journal is not None and not isinstance(journal, str | os.PathLike):
             raise _bad("journal", "a file path or None", journal)
@@ -258,6 +269,8 @@ class Batch:
     parts: list[int]
     digest: str
     body: bytes = b""
+    claims: list[Any] = field(default_factory=list)  # idempotency claims (``_bulk_keys.py``)
+    sending: bool = False  # its request has been handed to the driver
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -276,3 +289,4 @@ class BatchResult:
     problems: Mapping[int, tuple[ErrorDetail, ...]] = field(default_factory=dict)
     shared_problems: tuple[ErrorDetail, ...] = ()
     opted_out: frozenset[int] = frozenset()  # positions in the batch the API skipped (OPTED_OUT)
+    answer: str | None = None  # the API's answer (JSON) of a sent batch, for idempotency keys

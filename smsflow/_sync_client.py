@@ -246,6 +246,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         retries: int = DEFAULT_RETRIES,
         retry: bool = False,
         journal: str | os.PathLike[str] | None = None,
+        idempotency_key: Callable[[int, Any], str] | None = None,
         resend_unknown: bool = False,
         on_progress: Callable[[BulkProgress], None] | None = None,
         total: int | None = None,
@@ -288,6 +289,12 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             resend_unknown: On resume, send again the batches whose outcome is unknown (the
                 earlier run was killed mid-request, or lost the answer). Off: they are
                 reported ``unknown`` and skipped; check the SMSFlow portal first.
+            idempotency_key: A function ``(index, message) -> key`` giving each message an
+                idempotency key in the client's ``ledger=``: a message whose key completed
+                before is ``already_sent`` (its stored ``event_id``), one in flight elsewhere
+                or unknown is ``unknown`` (``resend_unknown=True`` sends it anyway). Any
+                number of runs, in any processes, send each key at most once. Not with
+                ``journal=``.
             on_progress: Called with a :class:`~smsflow.BulkProgress` after each batch and
                 at the end, in the iterating thread.
             total: The number of input messages, for ``BulkProgress.eta`` when ``messages``
@@ -329,6 +336,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             retries=retries,
             retry=retry,
             journal=journal,
+            idempotency_key=idempotency_key,
             resend_unknown=resend_unknown,
             total=total,
             timeout=timeout,

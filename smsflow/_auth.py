@@ -47,6 +47,10 @@ if TYPE_CHECKING:
 
 __all__ = ["SmsFlowAuth", "TokenCache"]
 
+CREDENTIALS_HINT: Final = (
+    ": the client id or secret was refused; check client_id and client_secret (or the "
+    "SMSFLOW_CLIENT_ID and SMSFLOW_CLIENT_SECRET environment variables)"
+)
 RENEWAL_RETRY_S: Final = 30.0  # after a failed renewal, keep the old token this long (s)
 
 
@@ -195,7 +199,11 @@ class TokenCache:
         now = self._clock()
         if response.status_code != 200:
             retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
-            raise error_for_response(response, retry_after=retry_after, redact=True)
+            error = error_for_response(response, retry_after=retry_after, redact=True)
+            if response.status_code in (401, 403):
+                error.message += CREDENTIALS_HINT
+                error.args = (error.message,)
+            raise error
         try:
             answer = read_model(TokenResponse, loads(response.content))
             value, minutes = answer.token, answer.expires_in_minutes
@@ -216,6 +224,31 @@ class TokenCache:
             expires_at=now + lifetime,
             refresh_at=refresh_time(now, lifetime),
         )
+
+    @property
+    def shared(self) -> bool:
+        """The store does single flight across processes (``begin_fetch``/``end_fetch``)."""
+        return callable(getattr(self._store, "begin_fetch", None))
+
+    def begin_shared_fetch(self, refused: Token | None = None) -> tuple[str | None, Token | None]:
+        """Cross-process single flight, for stores that offer it (``RedisTokenStore``):
+        ``(lock, None)``: fetch, then :meth:`end_shared_fetch`; ``(None, token)``: use the
+        token another process stored. Other stores: ``(None, None)``, fetch."""
+        if not self.shared:
+            return None, None
+
+        def usable(token: Token) -> bool:
+            return token != refused and token.is_fresh(self._clock())
+
+        lock, token = self._store.begin_fetch(self._key, usable)  # type: ignore[attr-defined]
+        if token is not None:
+            self._token = token
+        return lock, token
+
+    def end_shared_fetch(self, lock: str | None) -> None:
+        """Release the cross-process fetch lock taken by :meth:`begin_shared_fetch`."""
+        if lock is not None:
+            self._store.end_fetch(self._key, lock)  # type: ignore[attr-defined]
 
     def replacement_for(self, refused: Token) -> Token | None:
         """After a 401 to ``refused``: another fresh token (another thread or process already
@@ -264,17 +297,22 @@ class SmsFlowAuth(httpx.Auth):
         if token is None:
             with cache.thread_lock:
                 token = cache.fresh()
+                lock = None
+                if token is None:
+                    lock, token = cache.begin_shared_fetch()
                 if token is None:
                     stale = cache.still_valid()
                     op, token_request = self._token_call()
                     deadline = answer_deadline(op)
                     try:
                         response = yield token_request
+                        _read_token_answer(op, limit, response, deadline)
+                        token = cache.accept(response, stale)
                     except GeneratorExit:  # no answer (network error, cancelled): keep stale
                         cache.renewal_failed(stale)
                         raise
-                    _read_token_answer(op, limit, response, deadline)
-                    token = cache.accept(response, stale)
+                    finally:
+                        cache.end_shared_fetch(lock)
                     fetched = token is not stale
         request.headers["Authorization"] = "Bearer " + token.value
         response = yield request
@@ -282,12 +320,18 @@ class SmsFlowAuth(httpx.Auth):
             return
         with cache.thread_lock:
             current = cache.replacement_for(token)
+            lock = None
+            if current is None:
+                lock, current = cache.begin_shared_fetch(refused=token)
             if current is None:
                 op, token_request = self._token_call()
                 deadline = answer_deadline(op)
-                token_response = yield token_request
-                _read_token_answer(op, limit, token_response, deadline)
-                current = cache.accept(token_response, None)
+                try:
+                    token_response = yield token_request
+                    _read_token_answer(op, limit, token_response, deadline)
+                    current = cache.accept(token_response, None)
+                finally:
+                    cache.end_shared_fetch(lock)
         request.headers["Authorization"] = "Bearer " + current.value
         yield request
 
@@ -301,17 +345,22 @@ class SmsFlowAuth(httpx.Auth):
         if token is None:
             async with cache.async_lock:
                 token = cache.fresh()
+                lock = None
+                if token is None and cache.shared:  # Redis I/O and polling: off the loop
+                    lock, token = await _in_thread(cache.begin_shared_fetch)
                 if token is None:
                     stale = cache.still_valid()
                     op, token_request = self._token_call()
                     deadline = answer_deadline(op)
                     try:
                         response = yield token_request
+                        await _aread_token_answer(op, limit, response, deadline)
+                        token = cache.accept(response, stale)
                     except GeneratorExit:  # no answer (network error, cancelled): keep stale
                         cache.renewal_failed(stale)
                         raise
-                    await _aread_token_answer(op, limit, response, deadline)
-                    token = cache.accept(response, stale)
+                    finally:
+                        cache.end_shared_fetch(lock)
                     fetched = token is not stale
         request.headers["Authorization"] = "Bearer " + token.value
         response = yield request
@@ -319,12 +368,18 @@ class SmsFlowAuth(httpx.Auth):
             return
         async with cache.async_lock:
             current = cache.replacement_for(token)
+            lock = None
+            if current is None and cache.shared:
+                lock, current = await _in_thread(cache.begin_shared_fetch, token)
             if current is None:
                 op, token_request = self._token_call()
                 deadline = answer_deadline(op)
-                token_response = yield token_request
-                await _aread_token_answer(op, limit, token_response, deadline)
-                current = cache.accept(token_response, None)
+                try:
+                    token_response = yield token_request
+                    await _aread_token_answer(op, limit, token_response, deadline)
+                    current = cache.accept(token_response, None)
+                finally:
+                    cache.end_shared_fetch(lock)
         request.headers["Authorization"] = "Bearer " + current.value
         yield request
 
@@ -348,3 +403,11 @@ async def _aread_token_answer(
         await aread_capped(op, limit, response, deadline)
     except SmsFlowError as error:
         raise _mark_before_request(error) from None
+
+
+async def _in_thread(
+    function: Callable[..., tuple[str | None, Token | None]], *args: Token
+) -> tuple[str | None, Token | None]:
+    import asyncio
+
+    return await asyncio.to_thread(function, *args)

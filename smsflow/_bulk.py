@@ -18,11 +18,14 @@ tasks), and wait. Every decision is here:
   ============  =============================================================================
   sent          accepted by the API: ``event_id`` (of its batch), ``parts``, ``batch_cost``
   already_sent  accepted in an earlier run (from the journal): ``event_id``, ``batch_cost``
+  opted_out     its batch was accepted but the API skipped it: the ``errorReport`` item naming
+                it has code ``OPTED_OUT`` (``check_opt_outs=True``): not sent
   rejected      invalid input, never sent: ``code`` and ``reason`` say why
-  refused       the API refused its batch (``code``, ``reason``, ``status_code``): not sent
+  refused       the API refused its batch with a 4xx (``code``, ``reason``, ``status_code``):
+                not sent
   not_sent      never processed (rate-limited or unreachable after every retry, or the run
                 stopped early: ``code`` says why, e.g. ``INSUFFICIENT_BALANCE``): not sent
-  unknown       the request may have been accepted (read timeout, lost connection, 502/504,
+  unknown       the request may have been accepted (read timeout, lost connection, any 5xx,
                 unreadable 200): check before sending again
   ============  =============================================================================
 
@@ -30,9 +33,12 @@ tasks), and wait. Every decision is here:
   408, a refused connection, a failed token fetch (the one :class:`~smsflow._retry.RetryPolicy`,
   send mode). A 429 or a ``Retry-After`` pauses the whole run (:class:`~smsflow._rate.RateGate`).
   5xx answers are not retried (a 500 or 503 could, in principle, come after the API acted;
-  the vendor makes send retries opt-in): their batches are ``refused``, and sent again by a
-  resumed run. ``retry=True`` also retries 500/503 and other non-gateway 5xx, as
-  ``send_sms(retry=True)`` does. An unknown outcome is never retried.
+  the vendor makes send retries opt-in): their batches are ``unknown``, and a resumed run
+  skips them unless ``resend_unknown``. ``retry=True`` also retries 500/503 and other
+  non-gateway 5xx, as ``send_sms(retry=True)`` does; a batch that got such an answer stays
+  ``unknown`` if the run stops before a retry succeeds. Only an answer that proves the batch
+  was not processed (:func:`proves_not_processed`) makes it ``refused`` or ``not_sent``.
+  An unknown outcome is never retried.
 * **Stopping early**: insufficient balance (402), refused credentials, or a closed client stop
   new batches from starting; batches in flight finish; every message not sent gets
   ``not_sent`` with that code.
@@ -77,9 +83,11 @@ from ._validate import Message, check_message, invalid
 if TYPE_CHECKING:
     from smsflow_api.models import ErrorDetail
 
-__all__ = ["BulkEngine", "FlowAnswer", "FlowStep", "Work"]
+__all__ = ["BulkEngine", "FlowAnswer", "FlowStep", "Work", "check_item"]
 
 _MAX_GATE_WAITS: Final = 10_000  # a bound on re-checks of a pause that keeps being extended
+_OPTED_OUT: Final = "OPTED_OUT"
+_OPTED_OUT_REASON: Final = "the recipient opted out; the API skipped this message (not sent)"
 _MESSAGE_FIELD: Final = re.compile(r"messages\[(\d+)\]")
 
 Work = tuple[list[MessageOutcome], Batch | None]
@@ -94,6 +102,17 @@ def _stop_code(error: SmsFlowError) -> str | None:
     if error.code == "CLIENT_CLOSED":
         return error.code
     return None
+
+
+def proves_not_processed(error: SmsFlowError) -> bool:
+    """True when ``error`` proves the API did not process the send: a failure before the
+    request went out, a closed client, or a 4xx refusal (408 and 429 included). A 5xx, a
+    3xx, an unreadable 2xx or a lost answer prove nothing: the batch may have been sent."""
+    if error.outcome_unknown:
+        return False
+    if error.code == "CLIENT_CLOSED" or not_processed(error):
+        return True
+    return error.status_code is not None and 400 <= error.status_code < 500
 
 
 def _problems(
@@ -120,6 +139,51 @@ def _raw_destination(item: Any) -> str | None:
     else:
         return None
     return value if isinstance(value, str) else None
+
+
+def check_item(
+    settings: BulkSettings, item: Any, index: int
+) -> MessageOutcome | tuple[str, str, int, bytes]:
+    """Validate one input message as a bulk run does (also ``smsflow send --dry-run``).
+
+    Returns its ``rejected`` outcome, or ``(destination, content, parts, record)`` with the
+    destination as it will be sent and the bytes its batch digest takes in.
+    """
+    try:
+        checked = (
+            normalized(item, index, settings.default_country)
+            if settings.normalize_destinations
+            else item
+        )
+        message = check_message(checked, index)
+    except SmsFlowValidationError as error:
+        return _rejected(index, item, error.code, error.message)
+    destination, content = message["destination"], message["content"]
+    try:
+        record = f"{index}\x1f{destination}\x1f{content}\x1e".encode()
+    except UnicodeEncodeError:
+        return _rejected(
+            index,
+            item,
+            "INVALID_CONTENT",
+            f"messages[{index}] holds a lone surrogate (not valid Unicode text)",
+        )
+    parts = segments(content).parts
+    limit = settings.max_parts
+    if limit is not None and parts > limit:
+        return _rejected(
+            index,
+            item,
+            "TOO_MANY_PARTS",
+            f"messages[{index}].content takes {parts} SMS parts; max_parts is {limit}",
+        )
+    return destination, content, parts, record
+
+
+def _rejected(index: int, item: Any, code: str, reason: str) -> MessageOutcome:
+    return MessageOutcome(
+        index, "rejected", destination=_raw_destination(item), code=code, reason=reason
+    )
 
 
 class BulkEngine:
@@ -158,7 +222,7 @@ class BulkEngine:
         self._total = settings.total if settings.total is not None else total
         self._started_at: float | None = None
         self._counts: dict[str, int] = dict.fromkeys(
-            ("sent", "already_sent", "rejected", "refused", "not_sent", "unknown"), 0
+            ("sent", "already_sent", "opted_out", "rejected", "refused", "not_sent", "unknown"), 0
         )
         self._batches = 0
         self._answered = False
@@ -272,40 +336,7 @@ class BulkEngine:
         return [], None
 
     def _check(self, item: Any, index: int) -> MessageOutcome | tuple[str, str, int, bytes]:
-        try:
-            checked = (
-                normalized(item, index, self.settings.default_country)
-                if self.settings.normalize_destinations
-                else item
-            )
-            message = check_message(checked, index)
-        except SmsFlowValidationError as error:
-            return self._rejected(index, item, error.code, error.message)
-        destination, content = message["destination"], message["content"]
-        try:
-            record = f"{index}\x1f{destination}\x1f{content}\x1e".encode()
-        except UnicodeEncodeError:
-            return self._rejected(
-                index,
-                item,
-                "INVALID_CONTENT",
-                f"messages[{index}] holds a lone surrogate (not valid Unicode text)",
-            )
-        parts = segments(content).parts
-        limit = self.settings.max_parts
-        if limit is not None and parts > limit:
-            return self._rejected(
-                index,
-                item,
-                "TOO_MANY_PARTS",
-                f"messages[{index}].content takes {parts} SMS parts; max_parts is {limit}",
-            )
-        return destination, content, parts, record
-
-    def _rejected(self, index: int, item: Any, code: str, reason: str) -> MessageOutcome:
-        return MessageOutcome(
-            index, "rejected", destination=_raw_destination(item), code=code, reason=reason
-        )
+        return check_item(self.settings, item, index)
 
     def _close_batch(self) -> Work:
         batch = Batch(
@@ -354,7 +385,12 @@ class BulkEngine:
         if record.state == "sent":
             return self._outcomes(
                 batch,
-                BatchResult("already_sent", event_id=record.event_id, cost=record.cost),
+                BatchResult(
+                    "already_sent",
+                    event_id=record.event_id,
+                    cost=record.cost,
+                    opted_out=frozenset(record.opted_out),
+                ),
             )
         if record.state in ("started", "unknown") and not self.settings.resend_unknown:
             code = record.code if record.state == "unknown" else "INTERRUPTED"
@@ -381,6 +417,7 @@ class BulkEngine:
         """
         op = self.core.send_op(batch.body, retry=self.settings.retry, timeout=self.settings.timeout)
         error: SmsFlowError | None = None
+        maybe_processed: SmsFlowError | None = None  # an earlier answer that proves nothing
         for attempt in range(1, self.settings.retries + 2):
             wait = self.gate.reserve(len(batch))
             for _ in range(_MAX_GATE_WAITS):
@@ -389,6 +426,8 @@ class BulkEngine:
                 yield wait
                 wait = self.gate.pause_left()
             if self.stopped is not None:
+                if maybe_processed is not None:
+                    return self._record(batch, self._failed(maybe_processed))
                 result = BatchResult("not_sent", code=self.stopped, reason=self.stop_reason)
                 return self._record(batch, result) if attempt > 1 else result
             if attempt == 1 and self.journal is not None:
@@ -399,6 +438,8 @@ class BulkEngine:
             if not isinstance(answer, SmsFlowError):  # pragma: no cover - a driver bug
                 raise TypeError(f"smsflow: a batch flow got {type(answer).__name__}")
             error = answer
+            if maybe_processed is None and not proves_not_processed(error):
+                maybe_processed = error
             code = _stop_code(error)
             if code is not None:
                 self.stop(code, error.message)
@@ -411,7 +452,7 @@ class BulkEngine:
                 yield delay
         if error is None:  # pragma: no cover - the loop always runs at least once
             raise RuntimeError("smsflow: a batch ended without an attempt")
-        return self._record(batch, self._failed(error))
+        return self._record(batch, self._failed(maybe_processed or error))
 
     def _sent(self, result: SendResult) -> BatchResult:
         response = result.send_response
@@ -422,11 +463,16 @@ class BulkEngine:
             cost=float(response.cost) if isinstance(response.cost, float | int) else None,
             problems=named,
             shared_problems=shared,
+            opted_out=frozenset(
+                position
+                for position, details in named.items()
+                if any(detail.code == _OPTED_OUT for detail in details)
+            ),
         )
 
     def _failed(self, error: SmsFlowError) -> BatchResult:
         status: OutcomeStatus
-        if error.outcome_unknown:
+        if not proves_not_processed(error):
             status = "unknown"
         elif error.code == "CLIENT_CLOSED" or not_processed(error):
             status = "not_sent"
@@ -455,6 +501,7 @@ class BulkEngine:
                 cost=result.cost,
                 code=result.code,
                 message=result.reason,
+                opted_out=sorted(result.opted_out),
             )
         return result
 
@@ -467,17 +514,18 @@ class BulkEngine:
 
     def _outcomes(self, batch: Batch, result: BatchResult) -> list[MessageOutcome]:
         shared = result.shared_problems
+        skipped = result.opted_out
         return [
             MessageOutcome(
                 index,
-                result.status,
+                "opted_out" if position in skipped else result.status,
                 destination=batch.destinations[position],
                 batch=batch.number,
                 event_id=result.event_id,
                 parts=batch.parts[position],
                 batch_cost=result.cost,
-                code=result.code,
-                reason=result.reason,
+                code=_OPTED_OUT if position in skipped else result.code,
+                reason=_OPTED_OUT_REASON if position in skipped else result.reason,
                 status_code=result.status_code,
                 problems=(result.problems.get(position, ()) + shared)
                 if result.problems

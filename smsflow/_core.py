@@ -29,6 +29,7 @@ from ._errors import (
     SmsFlowUnexpectedResponseError,
     SmsFlowValidationError,
     error_for_response,
+    scrub,
 )
 from ._json import loads
 from ._logging import logger
@@ -333,6 +334,7 @@ class Core:
                         error.code,
                     )
                 if delay is None:
+                    scrub(error)
                     raise
                 logger.warning(
                     "%s: %s; retry %d of %d in %.2f s",

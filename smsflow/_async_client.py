@@ -6,13 +6,13 @@ asyncio is imported on first use (``import smsflow`` stays light).
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx
 
+from . import _waits
 from ._base_client import END_OF_INPUT, BaseClient
 from ._bulk import BulkEngine, FlowAnswer
 from ._bulk_run import AsyncBulkRun
@@ -30,6 +30,7 @@ from ._config import TimeoutTypes, tls_context, trusts_env
 from ._core import Outcome, Step
 from ._errors import SmsFlowError
 from ._fetch_state import one_call
+from ._idempotency import asend_once, check_ledger
 from ._operation import Operation
 from ._results import AuthToken, Balance, SendResult
 from ._retry import RetryPolicy
@@ -41,13 +42,6 @@ if TYPE_CHECKING:
 __all__ = ["AsyncSmsFlowClient"]
 
 T = TypeVar("T")
-
-
-async def _asyncio_sleep(seconds: float) -> None:
-    """``asyncio.sleep`` (asyncio is imported on first use: ``import smsflow`` stays light)."""
-    import asyncio
-
-    await asyncio.sleep(seconds)
 
 
 class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
@@ -68,7 +62,7 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
         retry_base_delay: float = 0.25,
         retry_max_delay: float = 2.0,
         *,
-        sleep: Callable[[float], Awaitable[None]] = _asyncio_sleep,
+        sleep: Callable[[float], Awaitable[None]] = _waits.async_sleep,
         **options: Any,
     ) -> None:
         super().__init__(
@@ -148,12 +142,28 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
         *,
         timeout: TimeoutTypes = None,
         normalize_destinations: bool = False,
+        idempotency_key: str | None = None,
+        force_resend: bool = False,
     ) -> SendResult:
         """Send (or schedule) 1-1000 messages as one event. See :meth:`SmsFlowClient.send_sms`."""
         body = self._send_body(
             campaign_name, messages, start_delivery_utc, check_opt_outs, normalize_destinations
         )
-        return await self._execute(self._core.send_op(body, retry=retry, timeout=timeout))
+        op = self._core.send_op(body, retry=retry, timeout=timeout)
+
+        async def send() -> SendResult:
+            if self._rate_limit is not None:  # the shared limit's I/O is blocking
+                import asyncio
+
+                wait = await asyncio.to_thread(self._rate_wait, body)
+                if wait > 0:
+                    await self._sleep(wait)
+            return await self._execute(op)
+
+        if idempotency_key is None:
+            return await send()
+        ledger = check_ledger(self._ledger, idempotency_key)
+        return await asend_once(ledger, idempotency_key, body, send, force_resend)
 
     async def get_balance(self, *, timeout: TimeoutTypes = None) -> Balance:
         """The account's credit balance. See :meth:`SmsFlowClient.get_balance`."""
@@ -179,7 +189,7 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
         on_progress: Callable[[BulkProgress], None] | None = None,
         total: int | None = None,
         timeout: TimeoutTypes = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = _waits.monotonic,
     ) -> AsyncBulkRun:
         """Send any number of messages in batches: ``async for outcome in client.send_bulk(...)``.
 

@@ -250,6 +250,31 @@ class TokenCache:
             refresh_at=refresh_time(now, lifetime),
         )
 
+    @property
+    def shared(self) -> bool:
+        """The store does single flight across processes (``begin_fetch``/``end_fetch``)."""
+        return callable(getattr(self._store, "begin_fetch", None))
+
+    def begin_shared_fetch(self, refused: Token | None = None) -> tuple[str | None, Token | None]:
+        """Cross-process single flight, for stores that offer it (``RedisTokenStore``):
+        ``(lock, None)``: fetch, then :meth:`end_shared_fetch`; ``(None, token)``: use the
+        token another process stored. Other stores: ``(None, None)``, fetch."""
+        if not self.shared:
+            return None, None
+
+        def usable(token: Token) -> bool:
+            return token != refused and token.is_fresh(self._clock())
+
+        lock, token = self._store.begin_fetch(self._key, usable)  # type: ignore[attr-defined]
+        if token is not None:
+            self._token = token
+        return lock, token
+
+    def end_shared_fetch(self, lock: str | None) -> None:
+        """Release the cross-process fetch lock taken by :meth:`begin_shared_fetch`."""
+        if lock is not None:
+            self._store.end_fetch(self._key, lock)  # type: ignore[attr-defined]
+
     def replacement_for(self, refused: Token) -> Token | None:
         """After a 401 to ``refused``: another fresh token (another thread or process already
         renewed it), or ``None`` when a new one must be fetched. Call with the lock held."""
@@ -319,25 +344,31 @@ class SmsFlowAuth(httpx.Auth):
             if locked:
                 try:
                     token = cache.fresh()
+                    shared_lock = None
                     if token is None:
                         failure = cache.fetch_state.shared_failure(waited_from)
                         if failure is not None:
                             raise failure
+                        shared_lock, token = cache.begin_shared_fetch()
+                    if token is None:
                         stale = cache.still_valid()
                         op, token_request = self._token_call()
                         deadline = answer_deadline(op)
                         cache.fetches += 1
                         try:
-                            response = yield token_request
-                        except GeneratorExit:  # no answer (network error): keep stale
-                            cache.no_answer(stale)
-                            raise
-                        try:
-                            _read_token_answer(op, limit, response, deadline)
-                        except (SmsFlowError, httpx.HTTPError) as error:
-                            cache.fetch_failed(error, stale)
-                            raise
-                        token = cache.accept(response, stale)
+                            try:
+                                response = yield token_request
+                            except GeneratorExit:  # no answer (network error): keep stale
+                                cache.no_answer(stale)
+                                raise
+                            try:
+                                _read_token_answer(op, limit, response, deadline)
+                            except (SmsFlowError, httpx.HTTPError) as error:
+                                cache.fetch_failed(error, stale)
+                                raise
+                            token = cache.accept(response, stale)
+                        finally:
+                            cache.end_shared_fetch(shared_lock)
                         fetched = token is not stale
                 finally:
                     cache.thread_lock.release()
@@ -350,13 +381,19 @@ class SmsFlowAuth(httpx.Auth):
                 return
             with cache.thread_lock:
                 current = cache.replacement_for(token)
+                shared_lock = None
+                if current is None:
+                    shared_lock, current = cache.begin_shared_fetch(refused=token)
                 if current is None:
                     op, token_request = self._token_call()
                     deadline = answer_deadline(op)
                     cache.fetches += 1
-                    token_response = yield token_request
-                    _read_token_answer(op, limit, token_response, deadline)
-                    current = cache.accept(token_response, None)
+                    try:
+                        token_response = yield token_request
+                        _read_token_answer(op, limit, token_response, deadline)
+                        current = cache.accept(token_response, None)
+                    finally:
+                        cache.end_shared_fetch(shared_lock)
                     fetched = True
             token = current
             request.headers["Authorization"] = "Bearer " + token.value
@@ -394,25 +431,32 @@ class SmsFlowAuth(httpx.Auth):
             if locked:
                 try:
                     token = cache.fresh()
+                    shared_lock = None
                     if token is None:
                         failure = cache.fetch_state.shared_failure(waited_from)
                         if failure is not None:
                             raise failure
+                        if cache.shared:  # Redis I/O and polling: off the loop
+                            shared_lock, token = await _in_thread(cache.begin_shared_fetch)
+                    if token is None:
                         stale = cache.still_valid()
                         op, token_request = self._token_call()
                         deadline = answer_deadline(op)
                         cache.fetches += 1
                         try:
-                            response = yield token_request
-                        except GeneratorExit:  # no answer (network error, cancelled)
-                            cache.no_answer(stale, cancelled=_cancelling())
-                            raise
-                        try:
-                            await _aread_token_answer(op, limit, response, deadline)
-                        except (SmsFlowError, httpx.HTTPError) as error:
-                            cache.fetch_failed(error, stale)
-                            raise
-                        token = cache.accept(response, stale)
+                            try:
+                                response = yield token_request
+                            except GeneratorExit:  # no answer (network error, cancelled)
+                                cache.no_answer(stale, cancelled=_cancelling())
+                                raise
+                            try:
+                                await _aread_token_answer(op, limit, response, deadline)
+                            except (SmsFlowError, httpx.HTTPError) as error:
+                                cache.fetch_failed(error, stale)
+                                raise
+                            token = cache.accept(response, stale)
+                        finally:
+                            cache.end_shared_fetch(shared_lock)
                         fetched = token is not stale
                 finally:
                     cache.async_lock.release()
@@ -425,13 +469,19 @@ class SmsFlowAuth(httpx.Auth):
                 return
             async with cache.async_lock:
                 current = cache.replacement_for(token)
+                shared_lock = None
+                if current is None and cache.shared:
+                    shared_lock, current = await _in_thread(cache.begin_shared_fetch, token)
                 if current is None:
                     op, token_request = self._token_call()
                     deadline = answer_deadline(op)
                     cache.fetches += 1
-                    token_response = yield token_request
-                    await _aread_token_answer(op, limit, token_response, deadline)
-                    current = cache.accept(token_response, None)
+                    try:
+                        token_response = yield token_request
+                        await _aread_token_answer(op, limit, token_response, deadline)
+                        current = cache.accept(token_response, None)
+                    finally:
+                        cache.end_shared_fetch(shared_lock)
                     fetched = True
             token = current
             request.headers["Authorization"] = "Bearer " + token.value
@@ -466,3 +516,11 @@ async def _aread_token_answer(
         await aread_capped(op, limit, response, deadline)
     except SmsFlowError as error:
         raise _mark_before_request(error) from None
+
+
+async def _in_thread(
+    function: Callable[..., tuple[str | None, Token | None]], *args: Token
+) -> tuple[str | None, Token | None]:
+    import asyncio
+
+    return await asyncio.to_thread(function, *args)

@@ -8,21 +8,24 @@ a request and how they sleep. Each owns one pooled ``httpx`` client (or uses you
 from __future__ import annotations
 
 import random
-import time
 import warnings
 from collections.abc import AsyncIterable, Callable, Iterable, Sized
 from typing import Any, Generic, TypeVar
 
 import httpx
 
+from . import _waits
 from ._auth import SmsFlowAuth, TokenCache
 from ._bulk import BulkEngine
 from ._bulk_types import BulkProgress, BulkSettings
 from ._config import DEFAULT_LIMITS, DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes, resolve_config
 from ._core import Core
 from ._errors import SmsFlowError, SmsFlowValidationError
+from ._idempotency import check_ledger_setting, check_rate_limit_setting, messages_in
+from ._ledger import Ledger
 from ._logging import configure_from_env
 from ._retry import DEFAULT_MAX_RETRY_AFTER, RetryPolicy
+from ._shared_rate import SharedRateLimit
 from ._tokens import TokenStore
 from ._validate import MessageLike, invalid
 
@@ -78,10 +81,14 @@ class BaseClient(Generic[H]):
         limits: httpx.Limits | None = None,
         allow_insecure_http: bool = False,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = _waits.wall,
         random_source: Callable[[], float] = random.random,
+        ledger: Ledger | None = None,
+        rate_limit: SharedRateLimit | None = None,
     ) -> None:
         configure_from_env()
+        self._ledger = check_ledger_setting(ledger)
+        self._rate_limit = check_rate_limit_setting(rate_limit)
         policy = RetryPolicy(
             retries=retry_retries,
             base_delay=retry_base_delay,
@@ -170,6 +177,12 @@ class BaseClient(Generic[H]):
             check_opt_outs=check_opt_outs,
             normalize_destinations=normalize_destinations,
         )
+
+    def _rate_wait(self, body: bytes) -> float:
+        """Seconds to wait before sending ``body`` under the shared rate limit (0: none)."""
+        if self._rate_limit is None:
+            return 0.0
+        return self._rate_limit.reserve(messages_in(body))
 
     def _bulk_engine(
         self,

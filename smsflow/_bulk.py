@@ -18,6 +18,8 @@ tasks), and wait. Every decision is here:
   ============  =============================================================================
   sent          accepted by the API: ``event_id`` (of its batch), ``parts``, ``batch_cost``
   already_sent  accepted in an earlier run (from the journal): ``event_id``, ``batch_cost``
+  opted_out     its batch was accepted but the API skipped it: the ``errorReport`` item naming
+                it has code ``OPTED_OUT`` (``check_opt_outs=True``): not sent
   rejected      invalid input, never sent: ``code`` and ``reason`` say why
   refused       the API refused its batch with a 4xx (``code``, ``reason``, ``status_code``):
                 not sent
@@ -78,9 +80,11 @@ from ._retry import RetryPolicy, not_processed
 from ._sms import segments
 from ._validate import Message, check_message, invalid
 
-__all__ = ["BulkEngine", "FlowAnswer", "FlowStep", "Work"]
+__all__ = ["BulkEngine", "FlowAnswer", "FlowStep", "Work", "check_item"]
 
 _MAX_GATE_WAITS: Final = 10_000  # a bound on re-checks of a pause that keeps being extended
+_OPTED_OUT: Final = "OPTED_OUT"
+_OPTED_OUT_REASON: Final = "the recipient opted out; the API skipped this message (not sent)"
 _MESSAGE_FIELD: Final = re.compile(r"messages\[(\d+)\]")
 
 Work = tuple[list[MessageOutcome], Batch | None]
@@ -140,6 +144,51 @@ def _raw_destination(item: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def check_item(
+    settings: BulkSettings, item: Any, index: int
+) -> MessageOutcome | tuple[str, str, int, bytes]:
+    """Validate one input message as a bulk run does (also ``smsflow send --dry-run``).
+
+    Returns its ``rejected`` outcome, or ``(destination, content, parts, record)`` with the
+    destination as it will be sent and the bytes its batch digest takes in.
+    """
+    try:
+        checked = (
+            normalized(item, index, settings.default_country)
+            if settings.normalize_destinations
+            else item
+        )
+        message = check_message(checked, index)
+    except SmsFlowValidationError as error:
+        return _rejected(index, item, error.code, error.message)
+    destination, content = message["destination"], message["content"]
+    try:
+        record = f"{index}\x1f{destination}\x1f{content}\x1e".encode()
+    except UnicodeEncodeError:
+        return _rejected(
+            index,
+            item,
+            "INVALID_CONTENT",
+            f"messages[{index}] holds a lone surrogate (not valid Unicode text)",
+        )
+    parts = segments(content).parts
+    limit = settings.max_parts
+    if limit is not None and parts > limit:
+        return _rejected(
+            index,
+            item,
+            "TOO_MANY_PARTS",
+            f"messages[{index}].content takes {parts} SMS parts; max_parts is {limit}",
+        )
+    return destination, content, parts, record
+
+
+def _rejected(index: int, item: Any, code: str, reason: str) -> MessageOutcome:
+    return MessageOutcome(
+        index, "rejected", destination=_raw_destination(item), code=code, reason=reason
+    )
+
+
 class BulkEngine:
     """The decisions of one bulk run; the clients' ``send_bulk`` drive it. No network I/O.
 
@@ -176,7 +225,7 @@ class BulkEngine:
         self._total = settings.total if settings.total is not None else total
         self._started_at: float | None = None
         self._counts: dict[str, int] = dict.fromkeys(
-            ("sent", "already_sent", "rejected", "refused", "not_sent", "unknown"), 0
+            ("sent", "already_sent", "opted_out", "rejected", "refused", "not_sent", "unknown"), 0
         )
         self._batches = 0
         self._answered = False
@@ -290,40 +339,7 @@ class BulkEngine:
         return [], None
 
     def _check(self, item: Any, index: int) -> MessageOutcome | tuple[str, str, int, bytes]:
-        try:
-            checked = (
-                normalized(item, index, self.settings.default_country)
-                if self.settings.normalize_destinations
-                else item
-            )
-            message = check_message(checked, index)
-        except SmsFlowValidationError as error:
-            return self._rejected(index, item, error.code, error.message)
-        destination, content = message["destination"], message["content"]
-        try:
-            record = f"{index}\x1f{destination}\x1f{content}\x1e".encode()
-        except UnicodeEncodeError:
-            return self._rejected(
-                index,
-                item,
-                "INVALID_CONTENT",
-                f"messages[{index}] holds a lone surrogate (not valid Unicode text)",
-            )
-        parts = segments(content).parts
-        limit = self.settings.max_parts
-        if limit is not None and parts > limit:
-            return self._rejected(
-                index,
-                item,
-                "TOO_MANY_PARTS",
-                f"messages[{index}].content takes {parts} SMS parts; max_parts is {limit}",
-            )
-        return destination, content, parts, record
-
-    def _rejected(self, index: int, item: Any, code: str, reason: str) -> MessageOutcome:
-        return MessageOutcome(
-            index, "rejected", destination=_raw_destination(item), code=code, reason=reason
-        )
+        return check_item(self.settings, item, index)
 
     def _close_batch(self) -> Work:
         batch = Batch(
@@ -372,7 +388,12 @@ class BulkEngine:
         if record.state == "sent":
             return self._outcomes(
                 batch,
-                BatchResult("already_sent", event_id=record.event_id, cost=record.cost),
+                BatchResult(
+                    "already_sent",
+                    event_id=record.event_id,
+                    cost=record.cost,
+                    opted_out=frozenset(record.opted_out),
+                ),
             )
         if record.state in ("started", "unknown") and not self.settings.resend_unknown:
             code = record.code if record.state == "unknown" else "INTERRUPTED"
@@ -445,6 +466,11 @@ class BulkEngine:
             cost=response.cost,
             problems=named,
             shared_problems=shared,
+            opted_out=frozenset(
+                position
+                for position, details in named.items()
+                if any(detail.code == _OPTED_OUT for detail in details)
+            ),
         )
 
     def _failed(self, error: SmsFlowError) -> BatchResult:
@@ -476,6 +502,7 @@ class BulkEngine:
                 cost=result.cost,
                 code=result.code,
                 message=result.reason,
+                opted_out=sorted(result.opted_out),
             )
         return result
 
@@ -488,17 +515,18 @@ class BulkEngine:
 
     def _outcomes(self, batch: Batch, result: BatchResult) -> list[MessageOutcome]:
         shared = result.shared_problems
+        skipped = result.opted_out
         return [
             MessageOutcome(
                 index,
-                result.status,
+                "opted_out" if position in skipped else result.status,
                 destination=batch.destinations[position],
                 batch=batch.number,
                 event_id=result.event_id,
                 parts=batch.parts[position],
                 batch_cost=result.cost,
-                code=result.code,
-                reason=result.reason,
+                code=_OPTED_OUT if position in skipped else result.code,
+                reason=_OPTED_OUT_REASON if position in skipped else result.reason,
                 status_code=result.status_code,
                 problems=(result.problems.get(position, ()) + shared)
                 if result.problems

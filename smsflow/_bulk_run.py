@@ -48,6 +48,12 @@ class BulkRun(Iterator[MessageOutcome]):
         self._next += 1
         return self._chunk[self._next - 1]
 
+    def stop(self, code: str = "STOPPED", reason: str = "the run was stopped") -> None:
+        """Start no new batch, but keep handing out outcomes: iterate on to get those of the
+        batches in flight (they finish and are journaled) and ``not_sent`` with ``code`` for
+        every message not sent. Safe to call from a signal handler or another thread."""
+        self._engine.stop(code, reason)
+
     def close(self) -> None:
         """Stop: start no new batch, wait for those in flight, release the journal."""
         self._chunks.close()
@@ -91,6 +97,12 @@ class AsyncBulkRun(AsyncIterator[MessageOutcome]):
             self._chunk, self._next = await anext(self._chunks), 0
         self._next += 1
         return self._chunk[self._next - 1]
+
+    def stop(self, code: str = "STOPPED", reason: str = "the run was stopped") -> None:
+        """Start no new batch, but keep handing out outcomes: iterate on to get those of the
+        batches in flight (they finish and are journaled) and ``not_sent`` with ``code`` for
+        every message not sent. Safe to call from a signal handler or another thread."""
+        self._engine.stop(code, reason)
 
     async def aclose(self) -> None:
         """Stop: start no new batch, wait for those in flight, release the journal."""

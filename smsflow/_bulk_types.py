@@ -37,7 +37,9 @@ DEFAULT_RETRIES: Final = 5
 MAX_CONCURRENCY: Final = 100
 MAX_RETRIES: Final = 100
 
-OutcomeStatus = Literal["sent", "already_sent", "rejected", "refused", "not_sent", "unknown"]
+OutcomeStatus = Literal[
+    "sent", "already_sent", "opted_out", "rejected", "refused", "not_sent", "unknown"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +48,11 @@ class MessageOutcome:
 
     Attributes:
         index: Its position in the input (0-based).
-        status: ``sent``, ``already_sent``, ``rejected``, ``refused``, ``not_sent`` or
-            ``unknown`` (see :meth:`~smsflow.SmsFlowClient.send_bulk`).
+        status: ``sent``, ``already_sent``, ``opted_out``, ``rejected``, ``refused``,
+            ``not_sent`` or ``unknown`` (see :meth:`~smsflow.SmsFlowClient.send_bulk`).
+            ``opted_out``: its batch was accepted, but the API's ``errorReport`` says
+            ``OPTED_OUT`` for it: the recipient opted out and was skipped (not sent;
+            ``code`` is ``OPTED_OUT``).
         destination: The destination as sent (normalised); for a rejected message, as given
             (``None`` when it was not a ``str``).
         batch: The number of its batch (0-based), ``None`` for a rejected message.
@@ -88,6 +93,7 @@ class BulkProgress:
     Attributes:
         sent: Messages accepted in this run.
         already_sent: Messages accepted in an earlier run (from the journal; not sent again).
+        opted_out: Messages the API skipped because the recipient opted out (not sent).
         rejected: Invalid messages (never sent).
         refused: Messages whose batch the API refused.
         not_sent: Messages never processed (retries used up, or the run stopped early).
@@ -102,6 +108,7 @@ class BulkProgress:
 
     sent: int = 0
     already_sent: int = 0
+    opted_out: int = 0
     rejected: int = 0
     refused: int = 0
     not_sent: int = 0
@@ -118,6 +125,7 @@ class BulkProgress:
         return (
             self.sent
             + self.already_sent
+            + self.opted_out
             + self.rejected
             + self.refused
             + self.not_sent
@@ -263,3 +271,4 @@ class BatchResult:
     status_code: int | None = None
     problems: Mapping[int, tuple[ErrorDetail, ...]] = field(default_factory=dict)
     shared_problems: tuple[ErrorDetail, ...] = ()
+    opted_out: frozenset[int] = frozenset()  # positions in the batch the API skipped (OPTED_OUT)

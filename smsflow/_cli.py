@@ -1,118 +1,52 @@
-"""The ``smsflow`` command line (``smsflow`` or ``python -m smsflow``).
+"""The ``smsflow`` command line (``smsflow`` or ``python -m smsflow``). See docs/cli.md.
 
 ::
 
-    smsflow [--sandbox] [--json] [--debug] COMMAND ...
-      send --to MSISDN [--to ...] --message TEXT [--campaign NAME] [--at ISO8601]
-           [--no-opt-out-check]
-      send --csv FILE [--template TEXT] [--output FILE] [--journal FILE] [--batch-size N]
+    smsflow [--version] [--sandbox] [--json] [--debug] [--timeout S] [--no-token-cache]
+            [--allow-insecure-http] COMMAND ...
+      send --to NUMBER [--to ...] --message TEXT [--campaign NAME] [--at ISO8601] ...
+      send --csv FILE [--template TEXT] [--output FILE] [--journal FILE] [--dry-run] ...
       balance
       segments TEXT
-      sandbox [--port 8025] [--host 127.0.0.1]
+      sandbox [--port 8025] [--host 127.0.0.1] [--balance N] [--opt-out NUMBER] [--log]
 
 Credentials come from ``SMSFLOW_CLIENT_ID`` / ``SMSFLOW_CLIENT_SECRET`` (``SMSFLOW_BASE_URL``
 for another API root). ``--sandbox`` runs the command against an in-process sandbox instead.
-Exit codes: 0 success, 1 API or runtime error, 2 usage error. Errors print one line with the
-API's code (a traceback only with ``--debug``), never a secret. Tokens are cached in
-``~/.cache/smsflow`` (owner-only) so repeated runs log in once; ``--no-token-cache`` disables.
+Exit codes are in :data:`smsflow._cli_parser.EXIT_CODES`. Errors print one line with a code
+(one JSON object with ``--json``; a traceback only with ``--debug``), never a secret, and
+name flags and variables, not keyword arguments. Tokens are cached in ``~/.cache/smsflow``
+(owner-only) so repeated runs log in once; ``--no-token-cache`` disables that.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ._cli_parser import parse
+from ._cli_speak import report_error
 
 if TYPE_CHECKING:
     from ._sync_client import SmsFlowClient
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PIPE = 0, 1, 2, 141
 SANDBOX_BALANCE = 1_000_000.0  # credits of the in-process sandbox behind --sandbox
+SANDBOX_URL = "https://in-process-sandbox.smsflow.invalid"  # never resolved: no network
 
 
 class _UsageError(Exception):
     """Bad command-line usage found after parsing (exit code 2)."""
 
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: usage error: {message}\n")
-
-
-def _add_global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
-    def default(value: Any) -> Any:
-        return value if defaults else argparse.SUPPRESS
-
-    parser.add_argument(
-        "--sandbox",
-        action="store_true",
-        default=default(False),
-        help="use an in-process sandbox (no account needed)",
-    )
-    parser.add_argument(
-        "--json", action="store_true", default=default(False), help="JSON output for scripts"
-    )
-    parser.add_argument(
-        "--debug", action="store_true", default=default(False), help="log requests; tracebacks"
-    )
-    parser.add_argument(
-        "--timeout", type=float, default=default(30.0), help="seconds per call (30)"
-    )
-    parser.add_argument(
-        "--no-token-cache",
-        action="store_true",
-        default=default(False),
-        help="do not reuse a token across runs",
-    )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``smsflow`` command."""
-    parser = _Parser(
-        prog="smsflow",
-        description="Send SMS and check credit with the SMSFlow API.",
-        epilog="Credentials: SMSFLOW_CLIENT_ID and SMSFLOW_CLIENT_SECRET in the environment.",
-    )
-    _add_global_options(parser, defaults=True)
-    # The same options are accepted after the command too (`smsflow send ... --json`).
-    common = _Parser(add_help=False)
-    _add_global_options(common, defaults=False)
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    send = sub.add_parser(
-        "send", parents=[common], help="send SMS to numbers, or to every row of a CSV file"
-    )
-    send.add_argument("--to", action="append", default=[], metavar="MSISDN", help="repeatable")
-    send.add_argument("--message", "-m", help="the text (with --to)")
-    send.add_argument("--csv", metavar="FILE", help="CSV with destination and content columns")
-    send.add_argument(
-        "--template", help="text with {column} fields filled from each CSV row (with --csv)"
-    )
-    send.add_argument("--output", metavar="FILE", help="write CSV result lines here (stdout)")
-    send.add_argument("--journal", metavar="FILE", help="resume journal for --csv runs")
-    send.add_argument("--batch-size", type=int, default=500, help="messages per request (500)")
-    send.add_argument("--campaign", default="smsflow CLI", help="campaign name")
-    send.add_argument("--at", metavar="ISO8601", help="schedule, e.g. 2026-12-01T08:00:00Z")
-    send.add_argument(
-        "--no-opt-out-check", action="store_true", help="send to opted-out numbers too"
-    )
-    send.add_argument("--country", default="ZA", help="default country of local numbers (ZA)")
-
-    sub.add_parser("balance", parents=[common], help="print the credit balance")
-
-    seg = sub.add_parser("segments", parents=[common], help="count the SMS parts of a text")
-    seg.add_argument("text")
-
-    box = sub.add_parser("sandbox", parents=[common], help="run a local SMSFlow sandbox server")
-    box.add_argument("--port", type=int, default=8025)
-    box.add_argument("--host", default="127.0.0.1")
-    box.add_argument("--balance", type=float, default=1000.0, help="starting credit")
-    return parser
+    def __init__(self, message: str, code: str = "USAGE") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _client(args: argparse.Namespace) -> SmsFlowClient:
@@ -121,14 +55,17 @@ def _client(args: argparse.Namespace) -> SmsFlowClient:
     if args.sandbox:
         from .testing import Sandbox
 
-        # A generous balance, so a demo CSV of many thousand rows goes through.
-        return Sandbox(balance=SANDBOX_BALANCE).client(timeout=args.timeout)
+        # A generous balance, so a demo CSV of many thousand rows goes through. The URL names
+        # the in-process sandbox, so --debug logs never read as if production was called.
+        return Sandbox(balance=SANDBOX_BALANCE).client(timeout=args.timeout, base_url=SANDBOX_URL)
     options: dict[str, Any] = {}
     if not args.no_token_cache:
         from ._tokens import FileTokenStore
 
         options["token_store"] = FileTokenStore()
-    return SmsFlowClient(timeout=args.timeout, **options)
+    return SmsFlowClient(
+        timeout=args.timeout, allow_insecure_http=args.allow_insecure_http, **options
+    )
 
 
 def format_credits(value: float) -> str:
@@ -167,21 +104,46 @@ def _cmd_balance(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _schedule(args: argparse.Namespace) -> dt.datetime | None:
+    """``--at`` as an aware UTC datetime; a time in the past is a usage error."""
+    from ._validate import check_start_delivery
+
+    when = check_start_delivery(args.at)
+    if when is not None:
+        now = dt.datetime.now(dt.UTC)
+        if when <= now:
+            raise _UsageError(
+                f"--at {args.at} is in the past ({when:%Y-%m-%dT%H:%M:%SZ} UTC; now is "
+                f"{now:%Y-%m-%dT%H:%M:%SZ} UTC); leave --at out to send now",
+                "INVALID_START_DELIVERY",
+            )
+        args.at = when
+    return when
+
+
 def _cmd_send(args: argparse.Namespace, out: TextIO) -> int:
+    when = _schedule(args)
+    if when is not None:
+        print(f"scheduled for {when:%Y-%m-%dT%H:%M:%SZ} (UTC)", file=sys.stderr)
     if args.csv:
         if args.to or args.message:
             raise _UsageError("use either --csv or --to/--message, not both")
-        from ._cli_csv import CsvUsageError, send_csv
+        from ._cli_csv import open_csv
 
-        with _client(args) as client:
-            try:
-                return send_csv(client, args, out)
-            except CsvUsageError as exc:
-                raise _UsageError(str(exc)) from None
+        source = open_csv(
+            args.csv, encoding=args.encoding, delimiter=args.delimiter, template=args.template
+        )
+        if args.dry_run:
+            from ._cli_dry import dry_run
+
+            return dry_run(source.rows(), args, out, sys.stderr)
+        from ._cli_bulk import send_csv
+
+        return send_csv(lambda: _client(args), source, args, out, sys.stderr)
     if not args.to or args.message is None:
         raise _UsageError("send needs --to and --message (or --csv FILE)")
-    if args.template:
-        raise _UsageError("--template needs --csv")
+    if args.template or args.dry_run:
+        raise _UsageError("--template and --dry-run need --csv")
     from ._destinations import normalize_destination
 
     destinations = [normalize_destination(d, default_country=args.country) for d in args.to]
@@ -208,47 +170,72 @@ def _cmd_send(args: argparse.Namespace, out: TextIO) -> int:
 def _cmd_sandbox(args: argparse.Namespace, out: TextIO) -> int:
     from .testing import serve
 
-    serve(port=args.port, host=args.host, balance=args.balance)
+    serve(
+        port=args.port,
+        host=args.host,
+        balance=args.balance,
+        opt_outs=args.opt_out,
+        log=sys.stderr if args.log else None,
+    )
     return EXIT_OK
 
 
+_COMMANDS = {
+    "send": _cmd_send,
+    "balance": _cmd_balance,
+    "segments": _cmd_segments,
+    "sandbox": _cmd_sandbox,
+}
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    """Run the command line; returns the exit code (0 ok, 1 API/runtime error, 2 usage)."""
+    """Run the command line; returns the exit code (see ``EXIT_CODES`` in ``_cli_parser``)."""
     out = out if out is not None else sys.stdout
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse(argv)
+    if args is None:
+        return EXIT_OK
+    args.argv = argv
     if args.debug:
         import logging
 
         logging.basicConfig(level=logging.DEBUG, format="%(name)s %(levelname)s %(message)s")
         logging.getLogger("smsflow").setLevel(logging.DEBUG)
-    commands = {
-        "send": _cmd_send,
-        "balance": _cmd_balance,
-        "segments": _cmd_segments,
-        "sandbox": _cmd_sandbox,
-    }
+    err = sys.stderr
+
+    def fail(code: str, message: str, exit_code: int, kind: str = "error") -> int:
+        report_error(err, code, message, as_json=args.json, kind=kind)
+        return exit_code
+
+    from ._cli_csv import CsvUsageError
     from ._errors import SmsFlowError, SmsFlowValidationError
 
     try:
-        return commands[args.command](args, out)
-    except _UsageError as exc:
-        print(f"smsflow: usage error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _COMMANDS[args.command](args, out)
+    except (_UsageError, CsvUsageError) as exc:
+        return fail(exc.code, str(exc), EXIT_USAGE, "usage error")
     except KeyboardInterrupt:
-        print("smsflow: interrupted", file=sys.stderr)
+        err.write("smsflow: interrupted\n")
         return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): say nothing more on stdout, exit like SIGPIPE.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_PIPE
     except SmsFlowError as exc:
         if args.debug:
             raise
-        code = (
-            EXIT_USAGE
-            if isinstance(exc, SmsFlowValidationError) and exc.status_code is None
-            else EXIT_ERROR
-        )
-        print(f"smsflow: error: {exc.code}: {exc.message}", file=sys.stderr)
-        return code
-    except (OSError, ValueError) as exc:
+        usage = isinstance(exc, SmsFlowValidationError) and exc.status_code is None
+        return fail(exc.code, exc.message, EXIT_USAGE if usage else EXIT_ERROR)
+    except OSError as exc:
         if args.debug:
             raise
-        print(f"smsflow: error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        if args.command == "sandbox":
+            return fail(
+                "PORT_UNAVAILABLE",
+                f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc}); "
+                "another program may be using it: pick another with --port",
+                EXIT_ERROR,
+            )
+        where = f"{exc.filename}: " if exc.filename else ""
+        return fail("OS_ERROR", f"{where}{exc.strerror or exc}", EXIT_ERROR)

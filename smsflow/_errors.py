@@ -11,6 +11,7 @@
     ├── SmsFlowServerError               5xx, including non-standard ones such as 520 (retryable)
     ├── SmsFlowNetworkError              connect/read/write failures and timeouts (status_code None)
     │   └── SmsFlowDeliveryUnknownError  a send failed after it may have reached the API
+    ├── SmsFlowIdempotencyError          an idempotency key is in flight elsewhere or unknown
     └── SmsFlowUnexpectedResponseError   a 2xx (or 3xx) whose body is not what the spec says
 
 The names of smsflow 0.2.0 (``SmsFlowError``, ``SmsFlowAuthenticationError``,
@@ -35,6 +36,7 @@ __all__ = [
     "SmsFlowAuthenticationError",
     "SmsFlowDeliveryUnknownError",
     "SmsFlowError",
+    "SmsFlowIdempotencyError",
     "SmsFlowInsufficientBalanceError",
     "SmsFlowNetworkError",
     "SmsFlowRateLimitError",
@@ -259,6 +261,18 @@ class SmsFlowDeliveryUnknownError(SmsFlowNetworkError):
     """
 
     default_code = "DELIVERY_UNKNOWN"
+
+
+class SmsFlowIdempotencyError(SmsFlowError):
+    """A send with an idempotency key was not made, because of the key's state in the ledger.
+
+    ``code`` is ``IDEMPOTENCY_IN_FLIGHT`` (another worker holds the key: ``retryable``, retry
+    after ``retry_after`` seconds) or ``IDEMPOTENCY_UNKNOWN`` (an earlier send may have been
+    accepted: ``outcome_unknown``; check the portal, then ``force_resend=True``). Nothing was
+    sent by the call that raised it.
+    """
+
+    default_code = "IDEMPOTENCY_UNKNOWN"
 
 
 class SmsFlowUnexpectedResponseError(SmsFlowError):

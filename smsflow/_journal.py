@@ -6,15 +6,16 @@ power cut)::
 
     {"journal": "smsflow-bulk", "version": 1, "settings": {...}}                (first line)
     {"batch": 7, "state": "started", "first": 3500, "count": 500, "digest": "9f2c..."}
-    {"batch": 7, "state": "sent", "event_id": 100008, "cost": 125.0}
+    {"batch": 7, "state": "sent", "event_id": 100008, "cost": 125.0, "opted_out": [3]}
     {"batch": 8, "state": "unknown", "code": "DELIVERY_UNKNOWN", "message": "..."}
 
 * ``started`` is written (and on disk) **before** the batch's request is sent: a batch with no
   ``started`` line was never sent. ``first`` is the input index of its first message,
   ``count`` how many messages it holds, ``digest`` a SHA-256 of their indices, destinations
   and contents: a resumed run with a different input is refused.
-* The outcome line follows as soon as the outcome is known: ``sent`` (with the event id and
-  cost), ``refused``, ``not_sent`` (never processed: safe to send again) or ``unknown``.
+* The outcome line follows as soon as the outcome is known: ``sent`` (with the event id,
+  cost and, when any, the positions in the batch the API skipped as opted out), ``refused``,
+  ``not_sent`` (never processed: safe to send again) or ``unknown``.
   A batch ``started`` without an outcome line was interrupted: it may have been sent.
 * A later ``started`` for the same batch (a resend) replaces its earlier state.
 
@@ -65,6 +66,7 @@ class BatchRecord:
         cost: Credits charged, when ``state == "sent"``.
         code: The error code of a ``refused``, ``not_sent`` or ``unknown`` outcome.
         message: Its one-line message.
+        opted_out: Positions in the batch that the API skipped as opted out (when sent).
     """
 
     state: BatchState
@@ -75,6 +77,7 @@ class BatchRecord:
     cost: float | None = None
     code: str | None = None
     message: str | None = None
+    opted_out: tuple[int, ...] = ()
 
 
 def _corrupt(path: Path, line_no: int, why: str) -> Exception:
@@ -192,6 +195,7 @@ class Journal:
             raise _corrupt(self.path, number, f"an outcome for batch {batch}, never started")
         event_id, cost = data.get("event_id"), data.get("cost")
         code, message = data.get("code"), data.get("message")
+        skipped = data.get("opted_out")
         self._records[batch] = replace(
             known,
             state=state,
@@ -199,6 +203,9 @@ class Journal:
             cost=float(cost) if isinstance(cost, int | float) else None,
             code=code if isinstance(code, str) else None,
             message=message if isinstance(message, str) else None,
+            opted_out=tuple(p for p in skipped if isinstance(p, int))
+            if isinstance(skipped, list)
+            else (),
         )
 
     # -- reading and writing ----------------------------------------------------------------
@@ -225,6 +232,7 @@ class Journal:
         cost: float | None = None,
         code: str | None = None,
         message: str | None = None,
+        opted_out: list[int] | None = None,
     ) -> None:
         """Record the outcome of a started ``batch`` (on disk when this returns)."""
         known = self._records.get(batch)
@@ -233,10 +241,18 @@ class Journal:
         line: dict[str, Any] = {"batch": batch, "state": state}
         if state == "sent":
             line.update(event_id=event_id, cost=cost)
+            if opted_out:
+                line["opted_out"] = opted_out
         else:
             line.update(code=code, message=message)
         record = replace(
-            known, state=state, event_id=event_id, cost=cost, code=code, message=message
+            known,
+            state=state,
+            event_id=event_id,
+            cost=cost,
+            code=code,
+            message=message,
+            opted_out=tuple(opted_out or ()),
         )
         self._write(line, batch, record)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from types import TracebackType
@@ -11,6 +10,7 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
+from . import _waits
 from ._base_client import END_OF_INPUT, BaseClient
 from ._bulk import BulkEngine, FlowAnswer
 from ._bulk_run import BulkRun
@@ -28,6 +28,7 @@ from ._config import TimeoutTypes, tls_context, trusts_env
 from ._core import Outcome, Step
 from ._errors import SmsFlowError
 from ._fetch_state import one_call
+from ._idempotency import check_ledger, send_once
 from ._operation import Operation
 from ._results import AuthToken, Balance, SendResult
 from ._retry import RetryPolicy
@@ -59,6 +60,10 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         max_response_bytes: Larger answers are refused (default 1 MiB).
         clock: Seconds since the epoch, for token expiry (injectable).
         sleep: Sleeps between retries (injectable: tests never really sleep).
+        ledger: An idempotency ledger (``SqliteLedger``, ``RedisLedger``, ``PostgresLedger``)
+            for ``send_sms(idempotency_key=...)``.
+        rate_limit: A limit shared by all your processes (``RedisRateLimit``): each send
+            waits for its slot.
         random_source: Floats in [0, 1) for jitter (injectable).
 
     Raises:
@@ -76,7 +81,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         retry_base_delay: float = 0.25,
         retry_max_delay: float = 2.0,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = _waits.sleep,
         **options: Any,
     ) -> None:
         super().__init__(
@@ -149,7 +154,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
 
         Raises:
             SmsFlowAuthenticationError: bad credentials. Other :class:`SmsFlowError` subclasses
-            for network, server and unexpected answers (retried when ``retry_retries > 0``).
+                for network, server and unexpected answers (retried when ``retry_retries > 0``).
         """
         with self._cache.thread_lock:
             return self._execute(self._core.authenticate_op(timeout))
@@ -164,6 +169,8 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         *,
         timeout: TimeoutTypes = None,
         normalize_destinations: bool = False,
+        idempotency_key: str | None = None,
+        force_resend: bool = False,
     ) -> SendResult:
         """Send (or schedule) one request of 1 to 1000 messages as one event.
 
@@ -182,6 +189,10 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             normalize_destinations: Normalise each destination first with
                 :func:`~smsflow.normalize_destination` (``"082 123 4567"`` becomes
                 ``"27821234567"``; default country ZA). Off by default: sent as given.
+            idempotency_key: Send at most once per key (1-255 characters), across every
+                process sharing the client's ``ledger=``: a repeat returns the stored result
+                and sends nothing. See docs/workers.md.
+            force_resend: Send even if the key's earlier send is in flight or unknown.
 
         Returns:
             :class:`~smsflow.SendResult`: ``result.event_id``, or
@@ -191,12 +202,25 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             SmsFlowValidationError: invalid input (nothing sent) or a 4xx refusal.
             SmsFlowInsufficientBalanceError: not enough credit; nothing sent.
             SmsFlowDeliveryUnknownError: the answer was lost; the SMS may have been sent.
+            SmsFlowIdempotencyError: the key's send is in flight elsewhere or unknown
+                (nothing sent); ``SmsFlowValidationError`` if the key was used for another
+                message or the client has no ledger.
             SmsFlowError: any other failure (see the README's errors table).
         """
         body = self._send_body(
             campaign_name, messages, start_delivery_utc, check_opt_outs, normalize_destinations
         )
-        return self._execute(self._core.send_op(body, retry=retry, timeout=timeout))
+        op = self._core.send_op(body, retry=retry, timeout=timeout)
+
+        def send() -> SendResult:
+            if (wait := self._rate_wait(body)) > 0:
+                self._sleep(wait)
+            return self._execute(op)
+
+        if idempotency_key is None:
+            return send()
+        ledger = check_ledger(self._ledger, idempotency_key)
+        return send_once(ledger, idempotency_key, body, send, force_resend)
 
     def get_balance(self, *, timeout: TimeoutTypes = None) -> Balance:
         """The account's credit balance: ``balance.balance`` / ``balance["balance"]`` (credits).
@@ -226,7 +250,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         on_progress: Callable[[BulkProgress], None] | None = None,
         total: int | None = None,
         timeout: TimeoutTypes = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = _waits.monotonic,
     ) -> BulkRun:
         """Send any number of messages in batches, concurrently; one outcome per message.
 
@@ -241,8 +265,8 @@ class SmsFlowClient(BaseClient[httpx.Client]):
                 :class:`~smsflow.Message` objects: a list, a generator, a database cursor,
                 a ``csv.DictReader`` (whose rows have exactly those two columns). Read once.
             start_delivery_utc: ``None`` to send now, or when to deliver (see ``send_sms``).
-            check_opt_outs: Skip recipients who opted out (their outcome lists ``OPTED_OUT``
-                in ``problems``).
+            check_opt_outs: Skip recipients who opted out (their outcome is ``opted_out``,
+                with ``OPTED_OUT`` in ``problems``).
             batch_size: Messages per request, 1-1000 (default 500).
             concurrency: Requests in flight at once, 1-100 (default 4; threads).
             max_parts: Reject a message whose content takes more SMS parts than this
@@ -274,9 +298,10 @@ class SmsFlowClient(BaseClient[httpx.Client]):
 
         Returns:
             A :class:`~smsflow.BulkRun`: iterate it for one :class:`~smsflow.MessageOutcome`
-            per input message (``sent``, ``already_sent``, ``rejected``, ``refused``,
-            ``not_sent`` or ``unknown``), in the order batches finish; ``run.progress`` has
-            the counts. Use it in a ``with`` block, or ``close()`` it, if you may stop early.
+            per input message (``sent``, ``already_sent``, ``opted_out``, ``rejected``,
+            ``refused``, ``not_sent`` or ``unknown``), in the order batches finish;
+            ``run.progress`` has the counts. Use it in a ``with`` block, or ``close()`` it,
+            if you may stop early; ``run.stop()`` stops gracefully (outcomes keep coming).
 
         Raises:
             SmsFlowValidationError: an invalid argument (at once), or, when iteration starts,

@@ -226,7 +226,20 @@ def test_opted_out_recipients_are_reported_on_their_own_message() -> None:
     outcomes, _ = send("sync", sandbox, messages(3, start=0))
     problems = {o.index: [p.code for p in o.problems] for o in outcomes}
     assert problems == {0: [], 1: ["OPTED_OUT"], 2: []}
-    assert {"sent"} == {o.status for o in outcomes}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_opted_out_recipients_have_their_own_outcome_not_sent(kind: Kind) -> None:
+    """A recipient the API skipped as opted out is ``opted_out``, not accepted, counted apart."""
+    sandbox = Sandbox(opt_outs=["27820000001"])
+    outcomes, progress = send(kind, sandbox, messages(3, start=0))
+    by_index = {o.index: o for o in outcomes}
+    assert ["sent", "opted_out", "sent"] == [by_index[i].status for i in range(3)]
+    assert [True, False, True] == [by_index[i].accepted for i in range(3)]
+    assert "OPTED_OUT" == by_index[1].code
+    assert "27820000001" == by_index[1].destination
+    assert (2, 1, 3) == (progress.sent, progress.opted_out, progress.done)
+    assert 2 == sandbox.accepted_count
 
 
 # -- send_sms keeps sending what it is given -------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import subprocess
@@ -16,7 +17,7 @@ import pytest
 from helpers import FakeApi, send_json
 from test_bulk import KINDS, Kind, by_status, messages, pairs, send
 
-from smsflow import SmsFlowClient, SmsFlowValidationError
+from smsflow import BulkProgress, MessageOutcome, SmsFlowClient, SmsFlowValidationError
 from smsflow._journal import Journal
 from smsflow.testing import Sandbox, SandboxReply, SandboxServer
 
@@ -190,6 +191,65 @@ def test_a_run_closed_early_resumes_where_it_stopped(tmp_path: Path) -> None:
     second, _ = send("sync", sandbox, messages(50), batch_size=10, journal=journal)
     assert by_status(second) == {"already_sent": 10, "sent": 40}
     sandbox.assert_each_accepted_once(pairs(messages(50)))
+
+
+def test_opted_out_recipients_stay_opted_out_on_resume(tmp_path: Path) -> None:
+    """A resumed run reports an opted-out recipient of a sent batch as opted_out again."""
+    journal = tmp_path / "run.journal"
+    sandbox = Sandbox(opt_outs=["27820000003"])
+    first, _ = send("sync", sandbox, messages(20), batch_size=10, journal=journal)
+    second, _ = send("sync", sandbox, messages(20), batch_size=10, journal=journal)
+    assert by_status(first) == {"sent": 19, "opted_out": 1}
+    assert by_status(second) == {"already_sent": 19, "opted_out": 1}
+    assert {3} == {o.index for o in second if o.status == "opted_out"}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_stop_keeps_every_finished_batch_and_resumes_without_duplicates(
+    tmp_path: Path, kind: Kind
+) -> None:
+    """run.stop(): no new batch starts, batches in flight still hand out their outcomes, the
+    rest are not_sent with the stop's code; a resume sends exactly those."""
+    journal = tmp_path / "run.journal"
+    sandbox = Sandbox()
+    seen: list[MessageOutcome] = []
+    if kind == "sync":
+        with (
+            sandbox.client() as client,
+            client.send_bulk(
+                "Campaign", messages(100), batch_size=10, concurrency=3, journal=journal
+            ) as run,
+        ):
+            for outcome in run:
+                seen.append(outcome)
+                if len(seen) == 15:
+                    run.stop("INTERRUPTED", "stopped by the operator")
+            progress = run.progress
+    else:
+
+        async def main() -> BulkProgress:
+            async with (
+                sandbox.async_client() as client,
+            ):
+                run = client.send_bulk(
+                    "Campaign", messages(100), batch_size=10, concurrency=3, journal=journal
+                )
+                async with run:
+                    async for outcome in run:
+                        seen.append(outcome)
+                        if len(seen) == 15:
+                            run.stop("INTERRUPTED", "stopped by the operator")
+                    return run.progress
+
+        progress = asyncio.run(main())
+    assert 100 == len(seen) == len({o.index for o in seen})
+    accepted = {(o.destination, o.index) for o in seen if o.accepted}
+    assert len(accepted) == sandbox.accepted_count < 100
+    assert {"INTERRUPTED"} == {o.code for o in seen if not o.accepted}
+    assert ("INTERRUPTED", progress.sent) == (progress.stopped, sandbox.accepted_count)
+    second, _ = send("sync", sandbox, messages(100), batch_size=10, journal=journal)
+    assert by_status(second) == {"already_sent": len(accepted), "sent": 100 - len(accepted)}
+    sandbox.assert_each_accepted_once(pairs(messages(100)))
 
 
 def test_a_changed_input_is_refused_before_its_batch_is_sent(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._fake_time import FakeTime, fake_time
     from ._faults import Fault, FaultKind
     from ._records import RequestRecord, SendEvent, SentMessage
     from ._replies import SandboxReply
@@ -37,6 +38,8 @@ __all__ = [
     "SentMessage",
     "Fault",
     "FaultKind",
+    "FakeTime",
+    "fake_time",
 ]
 
 _WHERE = {
@@ -51,6 +54,8 @@ _WHERE = {
     "SandboxTransport": "._transport",
     "Fault": "._faults",
     "FaultKind": "._faults",
+    "FakeTime": "._fake_time",
+    "fake_time": "._fake_time",
 }
 
 

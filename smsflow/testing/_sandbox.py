@@ -42,6 +42,7 @@ from ._access import TokenBook, bad_credentials, basic_matches, bearer_problem
 from ._billing import DEFAULT_NETWORK_PREFIXES, DEFAULT_PRICE_PER_PART, Pricing
 from ._faults import Endpoint, FaultQueue
 from ._injection import FaultInjection
+from ._inspect import PREFIX, inspection_reply
 from ._records import RecordQueries, RequestRecord, SendEvent, SentMessage
 from ._replies import SandboxReply, act_out, error_reply, json_reply
 from ._validation import ParsedSend, read_send
@@ -323,6 +324,8 @@ class Sandbox(FaultInjection, RecordQueries):
         """
         method = method.upper()
         route_path = path.split("?", 1)[0]
+        if route_path.startswith(PREFIX):
+            return inspection_reply(self, method, route_path)
         lowered = {name.lower(): value for name, value in headers.items()}
         route = ROUTES.get(route_path)
         endpoint = route[0] if route is not None else None

@@ -20,16 +20,18 @@ import email.utils
 import http
 import logging
 import os
+import signal
 import socket
 import socketserver
 import struct
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Final, Self
 
+from ._inspect import PREFIX, request_line
 from ._replies import STATUS_CODES, SandboxReply, error_reply
 from ._sandbox import Sandbox
 
@@ -348,17 +350,20 @@ def serve(
     *,
     out: IO[str] | None = None,
     stop: threading.Event | None = None,
+    log: IO[str] | None = None,
     **sandbox_kwargs: Any,
 ) -> None:
-    """Serve a new sandbox on ``host:port`` until Ctrl-C (or ``stop`` is set), printing its URL
-    and test credentials to ``out`` (default: standard output).
+    """Serve a new sandbox on ``host:port`` until Ctrl-C, SIGTERM (or ``stop`` is set),
+    printing its URL, test credentials and inspection URL to ``out`` (default: stdout).
 
     Args:
         port: TCP port (0: any free port).
         host: Address to bind (loopback by default).
         out: Where to print.
         stop: Set it (from another thread) to stop serving.
-        sandbox_kwargs: Passed to :class:`Sandbox` (``balance=``, ``client_secret=``, ...).
+        log: Where to print one line per request received (method, path, status; never a
+            header or body), or ``None``.
+        sandbox_kwargs: Passed to :class:`Sandbox` (``balance=``, ``opt_outs=``, ...).
 
     Raises:
         OSError: The port cannot be bound (for instance, it is in use).
@@ -366,16 +371,42 @@ def serve(
     """
     stream = out if out is not None else sys.stdout
     sandbox = Sandbox(**sandbox_kwargs)
+    if log is not None:
+        sink = log
+
+        def write_log(
+            method: str, path: str, headers: Mapping[str, str], body: bytes, reply: SandboxReply
+        ) -> None:
+            sink.write(request_line(method, path, headers, reply) + "\n")
+            sink.flush()
+
+        sandbox.add_observer(write_log)
     stop_event = stop if stop is not None else threading.Event()
-    with SandboxServer(sandbox, host=host, port=port) as server:
+    with SandboxServer(sandbox, host=host, port=port) as server, _stop_on_sigterm(stop_event):
         print(f"SMSFlow sandbox listening on {server.url}", file=stream)
         print(f"  client id:     {sandbox.client_id}", file=stream)
         print(f"  client secret: {sandbox.client_secret}", file=stream)
         print(f"  balance:       {sandbox.balance}", file=stream)
+        print(f"  opted out:     {', '.join(sorted(sandbox.opt_outs)) or 'none'}", file=stream)
+        print(f"  received:      {server.url}{PREFIX}messages", file=stream)
         print("Press Ctrl-C to stop.", file=stream, flush=True)
         with contextlib.suppress(KeyboardInterrupt):
-            stop_event.wait()
+            while not stop_event.wait(0.2):  # a timed wait lets signal handlers run
+                pass
     print("SMSFlow sandbox stopped.", file=stream, flush=True)
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM (docker stop) stops :func:`serve` as Ctrl-C does (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def wsgi_app(sandbox: Sandbox) -> WSGIApplication:

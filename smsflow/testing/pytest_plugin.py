@@ -10,6 +10,11 @@ Fixtures (each test gets fresh ones):
   use it from any async test runner; closed after the test).
 * ``smsflow_server``: a started :class:`smsflow.testing.SandboxServer` on a free loopback port
   serving ``smsflow_sandbox``; stopped after the test. Its ``url`` is the base URL.
+* ``smsflow_fake_time``: for the test, every smsflow client (also ones your app creates)
+  waits on a fake clock (:func:`smsflow.testing.fake_time`): retries and ``Retry-After``
+  take no real time. The fixture's value is the :class:`~smsflow.testing.FakeTime`
+  (``slept``, ``now``). Use it with ``@pytest.mark.usefixtures("smsflow_fake_time")`` or as
+  an argument.
 
 Importing this module is cheap and cannot fail: the sandbox is imported inside the fixtures.
 """
@@ -24,9 +29,24 @@ import pytest
 
 if TYPE_CHECKING:
     from smsflow import AsyncSmsFlowClient, SmsFlowClient
-    from smsflow.testing import Sandbox, SandboxServer
+    from smsflow.testing import FakeTime, Sandbox, SandboxServer
 
-__all__ = ["smsflow_async_client", "smsflow_client", "smsflow_sandbox", "smsflow_server"]
+__all__ = [
+    "smsflow_async_client",
+    "smsflow_client",
+    "smsflow_fake_time",
+    "smsflow_sandbox",
+    "smsflow_server",
+]
+
+
+@pytest.fixture
+def smsflow_fake_time() -> Iterator[FakeTime]:
+    """Every smsflow client of the test sleeps on a fake clock (see ``fake_time``)."""
+    from smsflow.testing import fake_time
+
+    with fake_time() as clock:
+        yield clock
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 import smsflow
+import smsflow.testing
 from smsflow.testing import Sandbox, SandboxServer
 
 
@@ -132,3 +133,41 @@ def test_client_helpers_accept_overrides() -> None:
         client.get_balance()
     own.close()
     assert sandbox.token_requests == 3
+
+
+def test_fake_time_fixture_makes_an_apps_own_client_wait_on_a_fake_clock(
+    smsflow_fake_time: smsflow.testing.FakeTime,
+    smsflow_server: SandboxServer,
+    smsflow_sandbox: Sandbox,
+) -> None:
+    """An app's own client (retry_retries=2) meets 429 + Retry-After: 3 twice: it waits 3 s
+    twice on the fake clock, not the real one, and gets its answer."""
+    smsflow_sandbox.fail_next(2, endpoint="balance", status=429, retry_after=3)
+    start = smsflow_fake_time.now
+    with smsflow.SmsFlowClient(
+        client_id="sandbox-client",
+        client_secret="sandbox-secret",
+        base_url=smsflow_server.url,
+        retry_retries=2,
+    ) as app_client:
+        assert 1000.0 == app_client.get_balance().balance
+    assert [3.0, 3.0] == smsflow_fake_time.slept
+    assert 6.0 == smsflow_fake_time.now - start
+
+
+def test_fake_time_covers_async_clients_and_is_undone_after_the_block() -> None:
+    """fake_time() also fakes async clients' waits; afterwards clients wait for real again."""
+    from smsflow import _waits
+    from smsflow.testing import fake_time
+
+    sandbox = Sandbox()
+    sandbox.fail_next(1, endpoint="balance", status=429, retry_after=2)
+    with fake_time() as clock:
+
+        async def main() -> float:
+            async with sandbox.async_client(retry_retries=1) as client:
+                return (await client.get_balance()).balance
+
+        assert 1000.0 == asyncio.run(main())
+    assert [2.0] == clock.slept
+    assert _waits._fake is None

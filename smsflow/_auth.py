@@ -14,8 +14,9 @@
   itself predate a server-side revocation: if its replay gets a 401 too, one new token is
   fetched and the request replayed once more. A 401 after a token this call fetched is
   returned as is and becomes :class:`~smsflow.SmsFlowAuthenticationError`.
-* The client id and secret go only to the token endpoint (HTTP Basic); errors from it never
-  keep its body (it could hold a token).
+* The client id and secret go only to the token endpoint (HTTP Basic); its error bodies are
+  kept on the error like any other (``error.body``, ``field_errors``, ``trace_id``) but
+  without any ``token`` key, so a token is never kept.
 * A token answer read inside a call is bounded like every other answer: more than
   ``max_response_bytes`` raises :class:`~smsflow.SmsFlowUnexpectedResponseError` (code
   ``RESPONSE_TOO_LARGE``), and one still arriving after the token timeout's ``read`` seconds
@@ -67,7 +68,7 @@ def token_path() -> str:
 
 def _mark_before_request(error: SmsFlowError) -> SmsFlowError:
     # A failed token fetch happens before the real request is sent: safe to retry even a send.
-    error.before_request = True  # type: ignore[attr-defined]
+    error.before_request = True
     return error
 
 
@@ -213,6 +214,11 @@ class TokenCache:
             self._renew_after = self._clock() + RENEWAL_RETRY_S
 
     def _parse(self, response: httpx.Response) -> Token:
+        from smsflow_api.models import TokenResponse
+
+        from ._json import loads
+        from ._models import ShapeError, read_model
+
         now = self._clock()
         if response.status_code != 200:
             retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
@@ -222,19 +228,11 @@ class TokenCache:
                 error.args = (error.message,)
             raise error
         try:
-            data = response.json()
-            value = data["token"]
-            minutes = data["expiresInMinutes"]
-        except (ValueError, KeyError, TypeError):
-            data = value = minutes = None
-        valid = (
-            isinstance(value, str)
-            and value != ""
-            and isinstance(minutes, int | float)
-            and not isinstance(minutes, bool)
-            and minutes > 0
-        )
-        if not valid:
+            answer = read_model(TokenResponse, loads(response.content))
+            value, minutes = answer.token, answer.expires_in_minutes
+        except (ShapeError, ValueError):
+            value, minutes = "", 0
+        if value == "" or minutes <= 0:
             raise SmsFlowUnexpectedResponseError(
                 "the token endpoint answered 200 without a usable token and expiresInMinutes",
                 status_code=response.status_code,
@@ -244,7 +242,7 @@ class TokenCache:
             )
         lifetime = float(minutes) * 60.0
         return Token(
-            value=str(value),
+            value=value,
             issued_at=now,
             expires_at=now + lifetime,
             refresh_at=refresh_time(now, lifetime),
@@ -343,12 +341,13 @@ class SmsFlowAuth(httpx.Auth):
             token, locked = self._lock_for_fetch(request)
             if locked:
                 try:
+                    shared_lock: str | None = None
                     token = cache.fresh()
-                    shared_lock = None
                     if token is None:
                         failure = cache.fetch_state.shared_failure(waited_from)
                         if failure is not None:
                             raise failure
+                        # another process sharing the store may be fetching (Redis)
                         shared_lock, token = cache.begin_shared_fetch()
                     if token is None:
                         stale = cache.still_valid()
@@ -431,14 +430,18 @@ class SmsFlowAuth(httpx.Auth):
             token, locked = await self._alock_for_fetch(request)
             if locked:
                 try:
+                    shared_lock: str | None = None
                     token = cache.fresh()
-                    shared_lock = None
                     if token is None:
                         failure = cache.fetch_state.shared_failure(waited_from)
                         if failure is not None:
                             raise failure
-                        if cache.shared:  # Redis I/O and polling: off the loop
-                            shared_lock, token = await _in_thread(cache.begin_shared_fetch)
+                        # another process sharing the store may be fetching (Redis)
+                        shared_lock, token = (
+                            await _in_thread(cache.begin_shared_fetch)
+                            if cache.shared
+                            else (None, None)
+                        )
                     if token is None:
                         stale = cache.still_valid()
                         op, token_request = self._token_call()

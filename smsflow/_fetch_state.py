@@ -72,7 +72,7 @@ def _see(state: FetchState) -> None:
 
 
 def _before_request(error: SmsFlowError) -> SmsFlowError:
-    error.before_request = True  # type: ignore[attr-defined]
+    error.before_request = True
     return error
 
 

@@ -61,7 +61,8 @@ from ._bulk_types import (
     MessageOutcome,
     OutcomeStatus,
 )
-from ._core import Core, Operation, normalized
+from ._core import Core, Operation
+from ._destinations import normalized
 from ._errors import (
     SmsFlowAuthenticationError,
     SmsFlowError,

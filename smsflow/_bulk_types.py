@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from ._destinations import destination_problem
+from ._destinations import check_default_country
 from ._errors import SmsFlowValidationError
 from ._results import ErrorDetail
 from ._validate import MAX_MESSAGES_PER_REQUEST, check_campaign_name, check_start_delivery, invalid
@@ -166,7 +166,7 @@ class BulkSettings:
     concurrency: int = DEFAULT_CONCURRENCY
     max_parts: int | None = None
     normalize_destinations: bool = True
-    default_country: str = "ZA"
+    default_country: str | None = "ZA"
     messages_per_second: float | None = None
     retries: int = DEFAULT_RETRIES
     retry: bool = False
@@ -196,12 +196,10 @@ class BulkSettings:
             or rate <= 0
         ):
             raise _bad("messages_per_second", "a number > 0 or None", rate)
-        country = options.get("default_country", "ZA")
         try:
-            destination_problem("", default_country=country)
+            options["default_country"] = check_default_country(options.get("default_country", "ZA"))
         except ValueError as exc:
             raise invalid(str(exc), "INVALID_REQUEST", "default_country") from None
-        options["default_country"] = country.upper()
         journal = options.get("journal")
         if journal is not None and not isinstance(journal, str | os.PathLike):
             raise _bad("journal", "a file path or None", journal)

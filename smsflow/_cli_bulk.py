@@ -215,7 +215,6 @@ def send_csv(
                 concurrency=args.concurrency,
                 messages_per_second=args.rate,
                 max_parts=args.max_parts,
-                default_country=args.country,
                 journal=args.journal,
                 resend_unknown=args.resend_unknown,
                 total=source.total,

@@ -146,11 +146,14 @@ class SendResult(dict[str, Any]):
         send_response: The typed ``sendResponse`` (also ``result["sendResponse"]``).
         errors: Problems listed in the top-level ``errors`` (usually empty).
         event_id: Shortcut for ``send_response.event_id``.
+        destinations: The destination of each message as it was sent (after normalising:
+            ``"082 123 4567"`` was sent as ``"27821234567"``), in input order.
     """
 
-    __slots__ = ("errors", "send_response", "status_code")
+    __slots__ = ("destinations", "errors", "send_response", "status_code")
 
-    def __init__(self, data: Any) -> None:
+    def __init__(self, data: Any, destinations: tuple[str, ...] = ()) -> None:
+        self.destinations: tuple[str, ...] = destinations
         data = _obj(data, "body")
         super().__init__(data)
         self.send_response = SendResponse(_obj(data.get("sendResponse"), "sendResponse"))

@@ -33,7 +33,7 @@ sys.path.insert(0, str(HERE))
 
 import frontend  # noqa: E402 - a sibling script, found through the path set above
 import workloads  # noqa: E402
-from run import CLIENT_CPU, Server, _can_pin  # noqa: E402
+from harness import CLIENT_CPU, Server, _can_pin  # noqa: E402
 
 import smsflow  # noqa: E402
 from smsflow import _validate  # noqa: E402

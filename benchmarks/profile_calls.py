@@ -24,7 +24,7 @@ sys.path.insert(0, str(HERE))
 
 import frontend  # noqa: E402 - a sibling script, found through the path set above
 import workloads  # noqa: E402
-from run import Server  # noqa: E402
+from harness import Server  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

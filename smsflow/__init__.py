@@ -25,6 +25,7 @@ from ._errors import (
     SmsFlowAuthenticationError,
     SmsFlowDeliveryUnknownError,
     SmsFlowError,
+    SmsFlowIdempotencyError,
     SmsFlowInsufficientBalanceError,
     SmsFlowNetworkError,
     SmsFlowRateLimitError,
@@ -33,7 +34,14 @@ from ._errors import (
     SmsFlowUnexpectedResponseError,
     SmsFlowValidationError,
 )
+from ._ledger import Claim, Ledger, LedgerEntry
+from ._ledger_postgres import PostgresLedger
+from ._ledger_redis import RedisLedger
+from ._ledger_sqlite import SqliteLedger
+from ._redis_rate import RedisRateLimit
+from ._redis_tokens import RedisTokenStore
 from ._results import AuthToken, Balance, CostBreakdown, ErrorDetail, SendResponse, SendResult
+from ._shared_rate import SharedRateLimit
 from ._sms import SmsSegments, segments
 from ._sync_client import SmsFlowClient
 from ._tokens import FileTokenStore, MemoryTokenStore, Token, TokenStore
@@ -48,18 +56,27 @@ __all__ = [
     "Balance",
     "BulkProgress",
     "BulkRun",
+    "Claim",
     "CostBreakdown",
     "ErrorDetail",
     "FileTokenStore",
+    "Ledger",
+    "LedgerEntry",
     "MemoryTokenStore",
     "Message",
     "MessageOutcome",
+    "PostgresLedger",
+    "RedisLedger",
+    "RedisRateLimit",
+    "RedisTokenStore",
     "SendResponse",
     "SendResult",
+    "SharedRateLimit",
     "SmsFlowAuthenticationError",
     "SmsFlowClient",
     "SmsFlowDeliveryUnknownError",
     "SmsFlowError",
+    "SmsFlowIdempotencyError",
     "SmsFlowInsufficientBalanceError",
     "SmsFlowNetworkError",
     "SmsFlowRateLimitError",
@@ -68,6 +85,7 @@ __all__ = [
     "SmsFlowUnexpectedResponseError",
     "SmsFlowValidationError",
     "SmsSegments",
+    "SqliteLedger",
     "Token",
     "TokenStore",
     "__version__",

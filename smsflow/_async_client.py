@@ -25,10 +25,12 @@ from ._bulk_types import (
     BulkProgress,
     MessageOutcome,
 )
-from ._capped_body import CappedBody, answer_deadline
-from ._config import TimeoutTypes, tls_context
-from ._core import Operation, Outcome, Step
+from ._capped_body import answer_deadline, aread_capped
+from ._config import TimeoutTypes, tls_context, trusts_env
+from ._core import Outcome, Step
 from ._errors import SmsFlowError
+from ._idempotency import asend_once, check_ledger
+from ._operation import Operation
 from ._results import AuthToken, Balance, SendResult
 from ._retry import RetryPolicy
 from ._validate import MessageLike
@@ -78,26 +80,24 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
             given
             if given is not None
             else httpx.AsyncClient(
-                limits=self._limits, transport=self._async_transport(), verify=tls_context()
+                limits=self._limits,
+                transport=self._async_transport(),
+                verify=tls_context(),
+                trust_env=trusts_env(self._config.base_url),
             )
         )
+        self._auth.http = self._http
 
     async def _send_once(self, op: Operation[Any]) -> httpx.Response:
         deadline = answer_deadline(op)
-        request = self._http.build_request(
-            op.method, op.url, headers=op.headers, content=op.content, timeout=op.timeout
-        )
         response = await self._http.send(
-            request,
+            op.build(self._http),
             auth=self._auth if op.authenticated else None,
             follow_redirects=False,
             stream=True,
         )
         try:
-            body = CappedBody(op, self._config.max_response_bytes, response, deadline)
-            async for chunk in response.aiter_bytes():
-                body.add(chunk)
-            response._content = body.content()
+            await aread_capped(op, self._config.max_response_bytes, response, deadline)
         finally:
             await response.aclose()
         return response
@@ -135,13 +135,28 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
         *,
         timeout: TimeoutTypes = None,
         normalize_destinations: bool = True,
+        idempotency_key: str | None = None,
+        force_resend: bool = False,
     ) -> SendResult:
         """Send (or schedule) 1-1000 messages as one event. See :meth:`SmsFlowClient.send_sms`."""
         body, sent_to = self._send_body(
             campaign_name, messages, start_delivery_utc, check_opt_outs, normalize_destinations
         )
         op = self._core.send_op(body, retry=retry, timeout=timeout, destinations=sent_to)
-        return await self._execute(op)
+
+        async def send() -> SendResult:
+            if self._rate_limit is not None:  # the shared limit's I/O is blocking
+                import asyncio
+
+                wait = await asyncio.to_thread(self._rate_wait, body)
+                if wait > 0:
+                    await self._sleep(wait)
+            return await self._execute(op)
+
+        if idempotency_key is None:
+            return await send()
+        ledger = check_ledger(self._ledger, idempotency_key)
+        return await asend_once(ledger, idempotency_key, body, send, force_resend)
 
     async def get_balance(self, *, timeout: TimeoutTypes = None) -> Balance:
         """The account's credit balance. See :meth:`SmsFlowClient.get_balance`."""

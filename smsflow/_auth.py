@@ -26,7 +26,6 @@ thread lock (sync) or an asyncio lock (async). Cancelling an async call releases
 from __future__ import annotations
 
 import base64
-import functools
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Generator
@@ -34,79 +33,29 @@ from typing import TYPE_CHECKING, Final
 
 import httpx
 
+from ._capped_body import answer_deadline, aread_capped, read_capped
 from ._config import USER_AGENT, ClientConfig
 from ._errors import SmsFlowError, SmsFlowUnexpectedResponseError, error_for_response
-from ._retry import parse_retry_after
+from ._operation import Operation
+from ._retry import RetryMode, parse_retry_after
 from ._tokens import MemoryTokenStore, Token, TokenStore, refresh_time
+from ._wire import route
 
 if TYPE_CHECKING:
     import asyncio
 
 __all__ = ["SmsFlowAuth", "TokenCache"]
 
+CREDENTIALS_HINT: Final = (
+    ": the client id or secret was refused; check client_id and client_secret (or the "
+    "SMSFLOW_CLIENT_ID and SMSFLOW_CLIENT_SECRET environment variables)"
+)
 RENEWAL_RETRY_S: Final = 30.0  # after a failed renewal, keep the old token this long (s)
 
 
-@functools.cache
 def token_path() -> str:
-    """The token endpoint's path, from the generated client (imported on first use, like
-    asyncio: ``import smsflow`` stays light; see docs/performance.md)."""
-    from smsflow_api.api.authentication import get_token
-
-    return str(get_token._get_kwargs()["url"])
-
-
-class _TokenAnswer:
-    """Reads one token answer in chunks within ``max_response_bytes`` and the token timeout."""
-
-    __slots__ = ("_chunks", "_deadline", "_limit", "_response", "_size")
-
-    def __init__(self, config: ClientConfig, response: httpx.Response, started: float) -> None:
-        read = config.token_timeout.read
-        self._deadline = None if read is None else started + read
-        self._limit = config.max_response_bytes
-        self._response = response
-        self._size = 0
-        self._chunks: list[bytes] = []
-
-    def add(self, chunk: bytes) -> None:
-        """Take the next chunk. Raises RESPONSE_TOO_LARGE or ``httpx.ReadTimeout``."""
-        self._size += len(chunk)
-        if self._size > self._limit:
-            error = SmsFlowUnexpectedResponseError(
-                f"the token endpoint's answer is larger than max_response_bytes "
-                f"({self._limit} bytes); refused",
-                code="RESPONSE_TOO_LARGE",
-                retryable=False,
-                request=self._response.request,
-            )
-            raise _mark_before_request(error)
-        if self._deadline is not None and time.monotonic() > self._deadline:
-            raise httpx.ReadTimeout(
-                "the token endpoint's answer took longer than the token timeout",
-                request=self._response.request,
-            )
-        self._chunks.append(chunk)
-
-    def done(self) -> None:
-        """Keep the body on the response (as ``response.read()`` would)."""
-        self._response._content = b"".join(self._chunks)
-
-
-def _read_token_answer(config: ClientConfig, response: httpx.Response, started: float) -> None:
-    body = _TokenAnswer(config, response, started)
-    for chunk in response.iter_bytes():
-        body.add(chunk)
-    body.done()
-
-
-async def _aread_token_answer(
-    config: ClientConfig, response: httpx.Response, started: float
-) -> None:
-    body = _TokenAnswer(config, response, started)
-    async for chunk in response.aiter_bytes():
-        body.add(chunk)
-    body.done()
+    """The token endpoint's path (from the generated client: :func:`~smsflow._wire.route`)."""
+    return route("get_token").path
 
 
 def _mark_before_request(error: SmsFlowError) -> SmsFlowError:
@@ -140,7 +89,11 @@ class TokenCache:
         self._async_lock: asyncio.Lock | None = None
         self.fetches = 0  # token requests made by this cache (for tests and metrics)
         basic = f"{config.client_id}:{config.client_secret}".encode()
-        self._basic_header = "Basic " + base64.b64encode(basic).decode("ascii")
+        self._token_headers = {
+            "Authorization": "Basic " + base64.b64encode(basic).decode("ascii"),
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
 
     @property
     def config(self) -> ClientConfig:
@@ -183,25 +136,25 @@ class TokenCache:
         token = self._token
         return token if token is not None and token.is_valid(self._clock()) else None
 
-    def token_request(self) -> httpx.Request:
-        """The token call: HTTP Basic, to the token endpoint only, with the token timeout."""
-        from smsflow_api.api.authentication import get_token
-
-        kwargs = get_token._get_kwargs()
-        headers = {
-            "Authorization": self._basic_header,
-            "Accept": "application/json",
-            "User-Agent": USER_AGENT,
-        }
-        return httpx.Request(
-            kwargs["method"].upper(),
-            self._config.base_url + kwargs["url"],
-            headers=headers,
-            extensions={"timeout": self._config.token_timeout.as_dict()},
+    def token_op(self, timeout: httpx.Timeout | None = None) -> Operation[Token]:
+        """The token call, described once for ``authenticate()`` and the lazy fetch alike:
+        HTTP Basic, to the token endpoint only, with the token timeout (or ``timeout``).
+        Its ``parse`` keeps no fallback (see :meth:`accept`)."""
+        method, path = route("get_token")
+        return Operation(
+            name="authenticate",
+            method=method,
+            url=self._config.base_url + path,
+            headers=self._token_headers,
+            content=None,
+            timeout=self._config.token_timeout if timeout is None else timeout,
+            mode=RetryMode.IDEMPOTENT,
+            authenticated=False,
+            parse=lambda response: self.accept(response, None),
         )
 
     def accept(self, response: httpx.Response, fallback: Token | None) -> Token:
-        """Take the (read) answer of :meth:`token_request`: store and return the new token.
+        """Take the (read) answer of :meth:`token_op`: store and return the new token.
 
         If the answer is an error or unreadable and ``fallback`` is still valid, the fallback
         is kept (a failed renewal does not break a working client).
@@ -240,7 +193,11 @@ class TokenCache:
         now = self._clock()
         if response.status_code != 200:
             retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
-            raise error_for_response(response, retry_after=retry_after, redact=True)
+            error = error_for_response(response, retry_after=retry_after, redact=True)
+            if response.status_code in (401, 403):
+                error.message += CREDENTIALS_HINT
+                error.args = (error.message,)
+            raise error
         try:
             data = response.json()
             value = data["token"]
@@ -270,6 +227,31 @@ class TokenCache:
             refresh_at=refresh_time(now, lifetime),
         )
 
+    @property
+    def shared(self) -> bool:
+        """The store does single flight across processes (``begin_fetch``/``end_fetch``)."""
+        return callable(getattr(self._store, "begin_fetch", None))
+
+    def begin_shared_fetch(self, refused: Token | None = None) -> tuple[str | None, Token | None]:
+        """Cross-process single flight, for stores that offer it (``RedisTokenStore``):
+        ``(lock, None)``: fetch, then :meth:`end_shared_fetch`; ``(None, token)``: use the
+        token another process stored. Other stores: ``(None, None)``, fetch."""
+        if not self.shared:
+            return None, None
+
+        def usable(token: Token) -> bool:
+            return token != refused and token.is_fresh(self._clock())
+
+        lock, token = self._store.begin_fetch(self._key, usable)  # type: ignore[attr-defined]
+        if token is not None:
+            self._token = token
+        return lock, token
+
+    def end_shared_fetch(self, lock: str | None) -> None:
+        """Release the cross-process fetch lock taken by :meth:`begin_shared_fetch`."""
+        if lock is not None:
+            self._store.end_fetch(self._key, lock)  # type: ignore[attr-defined]
+
     def replacement_for(self, refused: Token) -> Token | None:
         """After a 401 to ``refused``: another fresh token (another thread or process already
         renewed it), or ``None`` when a new one must be fetched. Call with the lock held."""
@@ -287,33 +269,52 @@ class TokenCache:
 
 
 class SmsFlowAuth(httpx.Auth):
-    """Bearer auth over a :class:`TokenCache`, for ``httpx.Client`` and ``httpx.AsyncClient``."""
+    """Bearer auth over a :class:`TokenCache`, for ``httpx.Client`` and ``httpx.AsyncClient``.
+
+    A lazy token fetch sends :meth:`TokenCache.token_op` built by :attr:`http` (the client
+    that sends every other call, so ``authenticate()`` and the lazy fetch send the same
+    headers) and reads its answer with the one capped reader of every answer.
+    """
 
     def __init__(self, cache: TokenCache) -> None:
         self.cache = cache
+        self.http: httpx.Client | httpx.AsyncClient | None = None  # set by the client
 
     def __repr__(self) -> str:
         return f"SmsFlowAuth({self.cache!r})"
+
+    def _token_call(self) -> tuple[Operation[Token], httpx.Request]:
+        op = self.cache.token_op()
+        if self.http is None:  # pragma: no cover - the clients always set it
+            raise RuntimeError("smsflow: SmsFlowAuth used without its httpx client")
+        return op, op.build(self.http)
 
     def sync_auth_flow(
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:
         cache = self.cache
+        limit = cache.config.max_response_bytes
         token = cache.fresh()
         fetched = False
         if token is None:
             with cache.thread_lock:
                 token = cache.fresh()
+                lock = None
+                if token is None:
+                    lock, token = cache.begin_shared_fetch()
                 if token is None:
                     stale = cache.still_valid()
-                    started = time.monotonic()
+                    op, token_request = self._token_call()
+                    deadline = answer_deadline(op)
                     try:
-                        response = yield cache.token_request()
+                        response = yield token_request
+                        _read_token_answer(op, limit, response, deadline)
+                        token = cache.accept(response, stale)
                     except GeneratorExit:  # no answer (network error, cancelled): keep stale
                         cache.renewal_failed(stale)
                         raise
-                    _read_token_answer(cache.config, response, started)
-                    token = cache.accept(response, stale)
+                    finally:
+                        cache.end_shared_fetch(lock)
                     fetched = token is not stale
         request.headers["Authorization"] = "Bearer " + token.value
         response = yield request
@@ -321,11 +322,18 @@ class SmsFlowAuth(httpx.Auth):
             return
         with cache.thread_lock:
             current = cache.replacement_for(token)
+            lock = None
             if current is None:
-                started = time.monotonic()
-                token_response = yield cache.token_request()
-                _read_token_answer(cache.config, token_response, started)
-                current = cache.accept(token_response, None)
+                lock, current = cache.begin_shared_fetch(refused=token)
+            if current is None:
+                op, token_request = self._token_call()
+                deadline = answer_deadline(op)
+                try:
+                    token_response = yield token_request
+                    _read_token_answer(op, limit, token_response, deadline)
+                    current = cache.accept(token_response, None)
+                finally:
+                    cache.end_shared_fetch(lock)
         request.headers["Authorization"] = "Bearer " + current.value
         yield request
 
@@ -333,21 +341,28 @@ class SmsFlowAuth(httpx.Auth):
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         cache = self.cache
+        limit = cache.config.max_response_bytes
         token = cache.fresh()
         fetched = False
         if token is None:
             async with cache.async_lock:
                 token = cache.fresh()
+                lock = None
+                if token is None and cache.shared:  # Redis I/O and polling: off the loop
+                    lock, token = await _in_thread(cache.begin_shared_fetch)
                 if token is None:
                     stale = cache.still_valid()
-                    started = time.monotonic()
+                    op, token_request = self._token_call()
+                    deadline = answer_deadline(op)
                     try:
-                        response = yield cache.token_request()
+                        response = yield token_request
+                        await _aread_token_answer(op, limit, response, deadline)
+                        token = cache.accept(response, stale)
                     except GeneratorExit:  # no answer (network error, cancelled): keep stale
                         cache.renewal_failed(stale)
                         raise
-                    await _aread_token_answer(cache.config, response, started)
-                    token = cache.accept(response, stale)
+                    finally:
+                        cache.end_shared_fetch(lock)
                     fetched = token is not stale
         request.headers["Authorization"] = "Bearer " + token.value
         response = yield request
@@ -355,10 +370,46 @@ class SmsFlowAuth(httpx.Auth):
             return
         async with cache.async_lock:
             current = cache.replacement_for(token)
+            lock = None
+            if current is None and cache.shared:
+                lock, current = await _in_thread(cache.begin_shared_fetch, token)
             if current is None:
-                started = time.monotonic()
-                token_response = yield cache.token_request()
-                await _aread_token_answer(cache.config, token_response, started)
-                current = cache.accept(token_response, None)
+                op, token_request = self._token_call()
+                deadline = answer_deadline(op)
+                try:
+                    token_response = yield token_request
+                    await _aread_token_answer(op, limit, token_response, deadline)
+                    current = cache.accept(token_response, None)
+                finally:
+                    cache.end_shared_fetch(lock)
         request.headers["Authorization"] = "Bearer " + current.value
         yield request
+
+
+def _read_token_answer(
+    op: Operation[Token], limit: int, response: httpx.Response, deadline: float | None
+) -> None:
+    """Read a lazily fetched token answer with the one capped reader; a refusal happened
+    before the real request was sent (so even a send may be retried after it)."""
+    try:
+        read_capped(op, limit, response, deadline)
+    except SmsFlowError as error:
+        raise _mark_before_request(error) from None
+
+
+async def _aread_token_answer(
+    op: Operation[Token], limit: int, response: httpx.Response, deadline: float | None
+) -> None:
+    """:func:`_read_token_answer` for the async client."""
+    try:
+        await aread_capped(op, limit, response, deadline)
+    except SmsFlowError as error:
+        raise _mark_before_request(error) from None
+
+
+async def _in_thread(
+    function: Callable[..., tuple[str | None, Token | None]], *args: Token
+) -> tuple[str | None, Token | None]:
+    import asyncio
+
+    return await asyncio.to_thread(function, *args)

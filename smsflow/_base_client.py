@@ -22,8 +22,11 @@ from ._config import DEFAULT_LIMITS, DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes, r
 from ._core import Core
 from ._destinations import check_default_country
 from ._errors import SmsFlowError, SmsFlowValidationError
+from ._idempotency import check_ledger_setting, check_rate_limit_setting, messages_in
+from ._ledger import Ledger
 from ._logging import configure_from_env
 from ._retry import DEFAULT_MAX_RETRY_AFTER, RetryPolicy
+from ._shared_rate import SharedRateLimit
 from ._tokens import TokenStore
 from ._validate import MessageLike, invalid
 
@@ -32,6 +35,28 @@ __all__ = ["END_OF_INPUT", "BaseClient"]
 H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 
 END_OF_INPUT: Any = object()  # the end of a bulk run's input (both bulk drivers)
+
+
+def _check_objects(token_store: object, limits: object, clock: object) -> None:
+    """Refuse settings of the wrong type at construction (not on the first call).
+
+    Raises:
+        SmsFlowValidationError: code ``INVALID_SETTING``.
+    """
+    if token_store is not None and not isinstance(token_store, TokenStore):
+        raise SmsFlowValidationError(
+            "token_store must be a TokenStore (load, save, delete), e.g. FileTokenStore(); "
+            f"not {type(token_store).__name__}",
+            code="INVALID_SETTING",
+        )
+    if limits is not None and not isinstance(limits, httpx.Limits):
+        raise SmsFlowValidationError(
+            f"limits must be an httpx.Limits, not {type(limits).__name__}", code="INVALID_SETTING"
+        )
+    if not callable(clock):
+        raise SmsFlowValidationError(
+            "clock must be a callable returning seconds since the epoch", code="INVALID_SETTING"
+        )
 
 
 class BaseClient(Generic[H]):
@@ -59,9 +84,13 @@ class BaseClient(Generic[H]):
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         clock: Callable[[], float] = _waits.wall,
         random_source: Callable[[], float] = random.random,
+        ledger: Ledger | None = None,
+        rate_limit: SharedRateLimit | None = None,
         default_country: str | None = "ZA",
     ) -> None:
         configure_from_env()
+        self._ledger = check_ledger_setting(ledger)
+        self._rate_limit = check_rate_limit_setting(rate_limit)
         try:
             self._default_country = check_default_country(default_country)
         except ValueError as exc:
@@ -83,6 +112,7 @@ class BaseClient(Generic[H]):
             allow_insecure_http=allow_insecure_http,
             max_response_bytes=max_response_bytes,
         )
+        _check_objects(token_store, limits, clock)
         self._cache = TokenCache(self._config, token_store, clock)
         self._auth = SmsFlowAuth(self._cache)
         self._core = Core(self._config, self._cache)
@@ -154,6 +184,12 @@ class BaseClient(Generic[H]):
             normalize_destinations=normalize_destinations,
             default_country=self._default_country,
         )
+
+    def _rate_wait(self, body: bytes) -> float:
+        """Seconds to wait before sending ``body`` under the shared rate limit (0: none)."""
+        if self._rate_limit is None:
+            return 0.0
+        return self._rate_limit.reserve(messages_in(body))
 
     def _bulk_engine(
         self,

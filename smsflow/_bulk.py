@@ -21,10 +21,11 @@ tasks), and wait. Every decision is here:
   opted_out     its batch was accepted but the API skipped it: the ``errorReport`` item naming
                 it has code ``OPTED_OUT`` (``check_opt_outs=True``): not sent
   rejected      invalid input, never sent: ``code`` and ``reason`` say why
-  refused       the API refused its batch (``code``, ``reason``, ``status_code``): not sent
+  refused       the API refused its batch with a 4xx (``code``, ``reason``, ``status_code``):
+                not sent
   not_sent      never processed (rate-limited or unreachable after every retry, or the run
                 stopped early: ``code`` says why, e.g. ``INSUFFICIENT_BALANCE``): not sent
-  unknown       the request may have been accepted (read timeout, lost connection, 502/504,
+  unknown       the request may have been accepted (read timeout, lost connection, any 5xx,
                 unreadable 200): check before sending again
   ============  =============================================================================
 
@@ -32,9 +33,12 @@ tasks), and wait. Every decision is here:
   408, a refused connection, a failed token fetch (the one :class:`~smsflow._retry.RetryPolicy`,
   send mode). A 429 or a ``Retry-After`` pauses the whole run (:class:`~smsflow._rate.RateGate`).
   5xx answers are not retried (a 500 or 503 could, in principle, come after the API acted;
-  the vendor makes send retries opt-in): their batches are ``refused``, and sent again by a
-  resumed run. ``retry=True`` also retries 500/503 and other non-gateway 5xx, as
-  ``send_sms(retry=True)`` does. An unknown outcome is never retried.
+  the vendor makes send retries opt-in): their batches are ``unknown``, and a resumed run
+  skips them unless ``resend_unknown``. ``retry=True`` also retries 500/503 and other
+  non-gateway 5xx, as ``send_sms(retry=True)`` does; a batch that got such an answer stays
+  ``unknown`` if the run stops before a retry succeeds. Only an answer that proves the batch
+  was not processed (:func:`proves_not_processed`) makes it ``refused`` or ``not_sent``.
+  An unknown outcome is never retried.
 * **Stopping early**: insufficient balance (402), refused credentials, or a closed client stop
   new batches from starting; batches in flight finish; every message not sent gets
   ``not_sent`` with that code.
@@ -96,6 +100,17 @@ def _stop_code(error: SmsFlowError) -> str | None:
     if error.code == "CLIENT_CLOSED":
         return error.code
     return None
+
+
+def proves_not_processed(error: SmsFlowError) -> bool:
+    """True when ``error`` proves the API did not process the send: a failure before the
+    request went out, a closed client, or a 4xx refusal (408 and 429 included). A 5xx, a
+    3xx, an unreadable 2xx or a lost answer prove nothing: the batch may have been sent."""
+    if error.outcome_unknown:
+        return False
+    if error.code == "CLIENT_CLOSED" or not_processed(error):
+        return True
+    return error.status_code is not None and 400 <= error.status_code < 500
 
 
 def _problems(items: Any) -> tuple[dict[int, tuple[ErrorDetail, ...]], tuple[ErrorDetail, ...]]:
@@ -406,6 +421,7 @@ class BulkEngine:
         """
         op = self.core.send_op(batch.body, retry=self.settings.retry, timeout=self.settings.timeout)
         error: SmsFlowError | None = None
+        maybe_processed: SmsFlowError | None = None  # an earlier answer that proves nothing
         for attempt in range(1, self.settings.retries + 2):
             wait = self.gate.reserve(len(batch))
             for _ in range(_MAX_GATE_WAITS):
@@ -414,6 +430,8 @@ class BulkEngine:
                 yield wait
                 wait = self.gate.pause_left()
             if self.stopped is not None:
+                if maybe_processed is not None:
+                    return self._record(batch, self._failed(maybe_processed))
                 result = BatchResult("not_sent", code=self.stopped, reason=self.stop_reason)
                 return self._record(batch, result) if attempt > 1 else result
             if attempt == 1 and self.journal is not None:
@@ -424,6 +442,8 @@ class BulkEngine:
             if not isinstance(answer, SmsFlowError):  # pragma: no cover - a driver bug
                 raise TypeError(f"smsflow: a batch flow got {type(answer).__name__}")
             error = answer
+            if maybe_processed is None and not proves_not_processed(error):
+                maybe_processed = error
             code = _stop_code(error)
             if code is not None:
                 self.stop(code, error.message)
@@ -436,7 +456,7 @@ class BulkEngine:
                 yield delay
         if error is None:  # pragma: no cover - the loop always runs at least once
             raise RuntimeError("smsflow: a batch ended without an attempt")
-        return self._record(batch, self._failed(error))
+        return self._record(batch, self._failed(maybe_processed or error))
 
     def _sent(self, result: SendResult) -> BatchResult:
         response = result.send_response
@@ -456,7 +476,7 @@ class BulkEngine:
 
     def _failed(self, error: SmsFlowError) -> BatchResult:
         status: OutcomeStatus
-        if error.outcome_unknown:
+        if not proves_not_processed(error):
             status = "unknown"
         elif error.code == "CLIENT_CLOSED" or not_processed(error):
             status = "not_sent"

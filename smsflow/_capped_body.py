@@ -1,4 +1,4 @@
-"""Reading one answer under a size cap and a whole-answer deadline (for both clients)."""
+"""Reading one answer under a size cap and a whole-answer deadline (every call, token included)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 
 import httpx
 
-from ._core import Operation
 from ._errors import SmsFlowUnexpectedResponseError
+from ._operation import Operation
 
-__all__ = ["CappedBody", "answer_deadline"]
+__all__ = ["CappedBody", "answer_deadline", "aread_capped", "read_capped"]
 
 
 def _too_large(op: Operation[Any], limit: int) -> SmsFlowUnexpectedResponseError:
@@ -34,13 +34,13 @@ def answer_deadline(op: Operation[Any]) -> float | None:
 
 
 class CappedBody:
-    """The size and time decisions of reading one answer, shared by both clients' ``_send_once``.
+    """The size and time decisions of reading one answer (the only answer reader).
 
     Refuses (raising :class:`~smsflow.SmsFlowUnexpectedResponseError`, code
     ``RESPONSE_TOO_LARGE``) an answer whose declared ``Content-Length`` or whose running size
     exceeds ``limit`` bytes, before it is held in memory. Raises ``httpx.ReadTimeout`` (which
     the core maps like any read timeout) when the answer is still arriving at ``deadline``
-    (see :func:`answer_deadline`). The front doors only iterate chunks.
+    (see :func:`answer_deadline`). :func:`read_capped` and :func:`aread_capped` drive it.
     """
 
     __slots__ = ("_chunks", "_deadline", "_limit", "_op", "_request", "_size")
@@ -66,7 +66,8 @@ class CappedBody:
     def _check_time(self) -> None:
         if self._deadline is not None and time.monotonic() > self._deadline:
             raise httpx.ReadTimeout(
-                f"the answer took longer than the timeout ({self._op.timeout.read} s)",
+                f"the answer to {self._op.name} took longer than the timeout "
+                f"({self._op.timeout.read} s)",
                 request=self._request,
             )
 
@@ -82,3 +83,28 @@ class CappedBody:
     def content(self) -> bytes:
         """The whole body read so far."""
         return b"".join(self._chunks)
+
+
+def read_capped(
+    op: Operation[Any], limit: int, response: httpx.Response, deadline: float | None
+) -> None:
+    """Read the streamed ``response`` to ``op`` into ``response.content`` (sync).
+
+    Raises:
+        SmsFlowUnexpectedResponseError: ``RESPONSE_TOO_LARGE`` (more than ``limit`` bytes).
+        httpx.ReadTimeout: the answer was still arriving at ``deadline``.
+    """
+    body = CappedBody(op, limit, response, deadline)
+    for chunk in response.iter_bytes():
+        body.add(chunk)
+    response._content = body.content()
+
+
+async def aread_capped(
+    op: Operation[Any], limit: int, response: httpx.Response, deadline: float | None
+) -> None:
+    """:func:`read_capped` for an async response."""
+    body = CappedBody(op, limit, response, deadline)
+    async for chunk in response.aiter_bytes():
+        body.add(chunk)
+    response._content = body.content()

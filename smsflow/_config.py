@@ -12,6 +12,7 @@ Environment variables (a keyword argument always wins):
 from __future__ import annotations
 
 import hashlib
+import hmac
 import ipaddress
 import os
 import ssl
@@ -23,7 +24,14 @@ import httpx
 from ._errors import SmsFlowAuthenticationError, SmsFlowValidationError
 from ._retry import RetryPolicy
 
-__all__ = ["DEFAULT_BASE_URL", "ClientConfig", "resolve_config", "tls_context", "to_timeout"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "ClientConfig",
+    "resolve_config",
+    "tls_context",
+    "to_timeout",
+    "trusts_env",
+]
 
 DEFAULT_BASE_URL: Final = "https://portal.smsflow.co.za"
 DEFAULT_TIMEOUT_S: Final = 30.0
@@ -35,21 +43,45 @@ USER_AGENT: Final = "smsflow-python/1.0.0"
 TimeoutTypes = float | int | httpx.Timeout | None
 
 
+MAX_TIMEOUT_S: Final = 86_400.0  # a day: longer is a mistake (and overflows some timers)
+
+
+def _seconds_ok(value: object) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and 0 < value <= MAX_TIMEOUT_S  # False for NaN
+    )
+
+
 def to_timeout(value: TimeoutTypes, name: str = "timeout") -> httpx.Timeout:
-    """An ``httpx.Timeout`` from seconds (float) or a Timeout. ``None`` is refused: a call
-    without a time limit can hang forever, so every call has one."""
+    """An ``httpx.Timeout`` from seconds (float) or a Timeout.
+
+    Every part (connect, read, write, pool) must be a number of seconds > 0 and at most
+    :data:`MAX_TIMEOUT_S`: ``None`` (no limit) is refused, so a call can never hang forever.
+
+    Raises:
+        SmsFlowValidationError: code ``INVALID_TIMEOUT``.
+    """
     if isinstance(value, httpx.Timeout):
+        parts = {"connect": value.connect, "read": value.read, "write": value.write}
+        parts["pool"] = value.pool
+        bad = sorted(part for part, seconds in parts.items() if not _seconds_ok(seconds))
+        if bad:
+            raise SmsFlowValidationError(
+                f"{name} must give every part (connect, read, write, pool) a number of "
+                f"seconds > 0 and <= {MAX_TIMEOUT_S:g}; {', '.join(bad)} is not",
+                code="INVALID_TIMEOUT",
+            )
         return value
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not 0 < value < float("inf")
-    ):
+    if not _seconds_ok(value):
         raise SmsFlowValidationError(
-            f"{name} must be a finite number of seconds > 0 or an httpx.Timeout, not {value!r}",
+            f"{name} must be a number of seconds > 0 and <= {MAX_TIMEOUT_S:g}, or an "
+            f"httpx.Timeout, not {value!r}",
             code="INVALID_TIMEOUT",
         )
-    return httpx.Timeout(float(value), connect=min(float(value), DEFAULT_CONNECT_TIMEOUT_S))
+    seconds = float(value)  # type: ignore[arg-type]
+    return httpx.Timeout(seconds, connect=min(seconds, DEFAULT_CONNECT_TIMEOUT_S))
 
 
 def tls_context() -> ssl.SSLContext:
@@ -62,8 +94,23 @@ def tls_context() -> ssl.SSLContext:
     return context
 
 
+def trusts_env(base_url: str) -> bool:
+    """Whether the httpx client smsflow creates for ``base_url`` reads the environment
+    (``HTTPS_PROXY``/``ALL_PROXY``/``NO_PROXY``, ``SSL_CERT_FILE``/``SSL_CERT_DIR``).
+
+    Only for ``https://``: through a proxy its calls go in a ``CONNECT`` tunnel, so the
+    proxy sees the host name and never a credential. A plain ``http://`` base URL (the
+    loopback sandbox, or ``allow_insecure_http=True``) ignores proxy variables: the Basic
+    header and tokens would otherwise reach the proxy in clear, and its answers be trusted.
+    """
+    return httpx.URL(base_url).scheme == "https"
+
+
 def _is_loopback(host: str) -> bool:
-    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+    """True for hosts that are loopback without asking a resolver: ``localhost``,
+    ``127.0.0.0/8`` and ``::1``. Other names (``api.localhost``, ``localhost.localdomain``)
+    go to the system resolver, which may send them anywhere: they count as remote."""
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
@@ -112,8 +159,12 @@ class ClientConfig:
 
     @property
     def account_key(self) -> str:
-        """A stable id of (base URL, client id) for token stores; never derived from the secret."""
-        return hashlib.sha256(f"{self.base_url}\0{self.client_id}".encode()).hexdigest()[:32]
+        """The token stores' key: a keyed hash (HMAC-SHA-256, keyed by the client secret) of
+        the base URL and client id. It covers the secret, so a client with another (rotated,
+        wrong) secret never finds a token fetched with this one, and reveals none of them."""
+        message = f"{self.base_url}\0{self.client_id}".encode()
+        key = self.client_secret.encode("utf-8")
+        return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
 def resolve_config(
@@ -148,9 +199,25 @@ def resolve_config(
             code="MISSING_CREDENTIALS",
         )
     cid, secret = str(cid), str(secret)
+    for name, value in (("client_id", cid), ("client_secret", secret)):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise SmsFlowValidationError(
+                f"{name} is not valid Unicode text (it holds a lone surrogate)",
+                code="INVALID_CREDENTIALS",
+            ) from None
     url = (
         base_url if base_url is not None else os.environ.get("SMSFLOW_BASE_URL") or DEFAULT_BASE_URL
     )
+    if not isinstance(url, str):
+        raise SmsFlowValidationError(
+            f"base_url must be a str, not {type(url).__name__}", code="INVALID_BASE_URL"
+        )
+    if not isinstance(allow_insecure_http, bool):
+        raise SmsFlowValidationError(
+            "allow_insecure_http must be True or False", code="INVALID_SETTING"
+        )
     if (
         isinstance(max_response_bytes, bool)
         or not isinstance(max_response_bytes, int)

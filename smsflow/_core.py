@@ -13,10 +13,9 @@ import datetime as dt
 import functools
 import json
 import time
-from collections.abc import Callable, Generator, Iterable
-from dataclasses import dataclass
+from collections.abc import Generator, Iterable
 from json.encoder import encode_basestring
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import httpx
 
@@ -29,8 +28,10 @@ from ._errors import (
     SmsFlowNetworkError,
     SmsFlowUnexpectedResponseError,
     error_for_response,
+    scrub,
 )
 from ._logging import logger
+from ._operation import Operation
 from ._results import AuthToken, Balance, SendResult, ShapeError
 from ._retry import RetryMode, RetryPolicy, parse_retry_after
 from ._validate import (
@@ -41,38 +42,14 @@ from ._validate import (
     invalid,
     plain_columns,
 )
+from ._wire import route
 
 __all__ = ["Core", "Operation", "Outcome", "Step"]
 
 T = TypeVar("T")
 
 if TYPE_CHECKING:
-    from smsflow_api.models.send_options import SendOptions
-
-
-@functools.cache
-def _generated() -> tuple[str, str, str, str, type[SendOptions]]:
-    """Send method and path, balance method and path, and ``SendOptions``, from the generated
-    client. Imported when the first client is made, not by ``import smsflow`` (the generated
-    package and attrs are a third of its import time: docs/performance.md)."""
-    from smsflow_api.api.balance import get_balance
-    from smsflow_api.api.messages import send_messages
-    from smsflow_api.models.send_messages_request import SendMessagesRequest
-    from smsflow_api.models.send_options import SendOptions
-
-    send_kw = send_messages._get_kwargs(
-        body=SendMessagesRequest(
-            send_options=SendOptions(start_delivery_utc=None, campaign_name="x"), messages=[]
-        )
-    )
-    balance_kw = get_balance._get_kwargs()
-    return (
-        send_kw["method"].upper(),
-        send_kw["url"],
-        balance_kw["method"].upper(),
-        balance_kw["url"],
-        SendOptions,
-    )
+    pass
 
 
 # Failures that prove the request never reached the API.
@@ -84,26 +61,6 @@ _NOT_SENT_ERRORS: Final = (
     httpx.UnsupportedProtocol,
     httpx.LocalProtocolError,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Operation(Generic[T]):
-    """One API call, ready to send (and to send again on a retry)."""
-
-    name: str
-    method: str
-    url: str
-    headers: dict[str, str]
-    content: bytes | None
-    timeout: httpx.Timeout
-    mode: RetryMode
-    authenticated: bool
-    parse: Callable[[httpx.Response], T]
-
-    @property
-    def is_send(self) -> bool:
-        """True for a send (its outcome can be unknown after some failures)."""
-        return self.mode is not RetryMode.IDEMPOTENT
 
 
 Outcome = httpx.Response | BaseException | None
@@ -124,13 +81,8 @@ class Core:
         self._base = config.base_url
         self._get_headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         self._post_headers = {**self._get_headers, "Content-Type": "application/json"}
-        (
-            self._send_method,
-            self._send_path,
-            self._balance_method,
-            self._balance_path,
-            _,  # SendOptions: used through _options_json
-        ) = _generated()
+        self._send_method, self._send_path = route("send_messages")
+        self._balance_method, self._balance_path = route("get_balance")
         self._token_path = token_path()
 
     # -- building ---------------------------------------------------------------------------
@@ -143,23 +95,20 @@ class Core:
         return to_timeout(timeout)
 
     def authenticate_op(self, timeout: float | httpx.Timeout | None = None) -> Operation[AuthToken]:
-        """The token call, forcing a new token (retried like any idempotent call)."""
-        request = self.cache.token_request()
-        cache = self.cache
-
-        def parse(response: httpx.Response) -> AuthToken:
-            return AuthToken(cache.accept(response, None))
-
+        """The token call, forcing a new token (retried like any idempotent call): the same
+        :meth:`~smsflow._auth.TokenCache.token_op` the lazy fetch sends."""
+        op = self.cache.token_op(None if timeout is None else self._timeout(timeout))
+        fetch = op.parse
         return Operation(
-            name="authenticate",
-            method=request.method,
-            url=str(request.url),
-            headers=dict(request.headers),
-            content=None,
-            timeout=self._timeout(timeout) if timeout is not None else self.config.token_timeout,
-            mode=RetryMode.IDEMPOTENT,
-            authenticated=False,
-            parse=parse,
+            name=op.name,
+            method=op.method,
+            url=op.url,
+            headers=op.headers,
+            content=op.content,
+            timeout=op.timeout,
+            mode=op.mode,
+            authenticated=op.authenticated,
+            parse=lambda response: AuthToken(fetch(response)),
         )
 
     def balance_op(self, timeout: float | httpx.Timeout | None = None) -> Operation[Balance]:
@@ -411,6 +360,7 @@ class Core:
                         error.code,
                     )
                 if delay is None:
+                    scrub(error)
                     raise
                 logger.warning(
                     "%s: %s; retry %d of %d in %.2f s",
@@ -437,7 +387,9 @@ class Core:
 @functools.lru_cache(maxsize=64, typed=True)
 def _options_json(start: dt.datetime | None, campaign: str, check_opt_outs: bool) -> str:
     """The ``SendOptions`` JSON (through the generated model), kept for repeated options."""
-    options = _generated()[4](
+    from smsflow_api.models.send_options import SendOptions
+
+    options = SendOptions(
         start_delivery_utc=start, campaign_name=campaign, check_opt_outs=check_opt_outs
     )
     return json.dumps(options.to_dict(), ensure_ascii=False, separators=(",", ":"))

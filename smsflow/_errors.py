@@ -11,6 +11,7 @@
     ├── SmsFlowServerError               5xx, including non-standard ones such as 520 (retryable)
     ├── SmsFlowNetworkError              connect/read/write failures and timeouts (status_code None)
     │   └── SmsFlowDeliveryUnknownError  a send failed after it may have reached the API
+    ├── SmsFlowIdempotencyError          an idempotency key is in flight elsewhere or unknown
     └── SmsFlowUnexpectedResponseError   a 2xx (or 3xx) whose body is not what the spec says
 
 The names of smsflow 0.2.0 (``SmsFlowError``, ``SmsFlowAuthenticationError``,
@@ -35,6 +36,7 @@ __all__ = [
     "SmsFlowAuthenticationError",
     "SmsFlowDeliveryUnknownError",
     "SmsFlowError",
+    "SmsFlowIdempotencyError",
     "SmsFlowInsufficientBalanceError",
     "SmsFlowNetworkError",
     "SmsFlowRateLimitError",
@@ -45,6 +47,7 @@ __all__ = [
     "error_code_from_body",
     "error_for_response",
     "parse_body",
+    "scrub",
 ]
 
 DEFAULT_CODE: Final = "SMSFLOW_ERROR"
@@ -167,6 +170,42 @@ def _redacted(request: httpx.Request | None) -> httpx.Request | None:
     )
 
 
+def _safe_copy(exc: BaseException) -> BaseException | None:
+    """A copy of a lower-level exception that is safe to chain: same type and message, its
+    request redacted, no chain of its own; ``None`` when no safe copy can be made."""
+    if not isinstance(exc, httpx.RequestError):
+        return None
+    try:
+        request: httpx.Request | None = exc.request
+    except RuntimeError:  # httpx: the request was never attached
+        request = None
+    try:
+        copy = type(exc)(str(exc))
+    except Exception:  # noqa: BLE001 - a subclass with another signature: chain nothing
+        return None
+    if request is not None:
+        copy.request = _redacted(request)  # type: ignore[assignment]
+    return copy
+
+
+def scrub(error: SmsFlowError) -> SmsFlowError:
+    """Make ``error`` safe to raise: nothing reachable from it carries a credential.
+
+    Its ``__cause__`` becomes a copy of the lower-level exception with the request redacted
+    (or nothing), and its ``__context__`` is cut (the lower layers' own exceptions hold the
+    request as sent). ``request`` and ``response`` are redacted when the error is built.
+    Returns ``error``.
+    """
+    cause = error.__cause__
+    if isinstance(cause, SmsFlowError):
+        scrub(cause)
+    elif cause is not None:
+        error.__cause__ = _safe_copy(cause)
+    error.__context__ = None
+    error.__suppress_context__ = True
+    return error
+
+
 class SmsFlowAuthenticationError(SmsFlowError):
     """The credentials or the token were refused (401, 403). Not retried: fix the credentials."""
 
@@ -222,6 +261,18 @@ class SmsFlowDeliveryUnknownError(SmsFlowNetworkError):
     """
 
     default_code = "DELIVERY_UNKNOWN"
+
+
+class SmsFlowIdempotencyError(SmsFlowError):
+    """A send with an idempotency key was not made, because of the key's state in the ledger.
+
+    ``code`` is ``IDEMPOTENCY_IN_FLIGHT`` (another worker holds the key: ``retryable``, retry
+    after ``retry_after`` seconds) or ``IDEMPOTENCY_UNKNOWN`` (an earlier send may have been
+    accepted: ``outcome_unknown``; check the portal, then ``force_resend=True``). Nothing was
+    sent by the call that raised it.
+    """
+
+    default_code = "IDEMPOTENCY_UNKNOWN"
 
 
 class SmsFlowUnexpectedResponseError(SmsFlowError):

@@ -1,6 +1,8 @@
 """The journal of a bulk run: an append-only JSON-lines file that makes a killed run resumable.
 
-One JSON object per line; each line is flushed and ``fsync``'d before the run goes on::
+One JSON object per line; each line is flushed and ``fsync``'d before the run goes on (and
+the folder is ``fsync``'d once after the file is created, so the file itself survives a
+power cut)::
 
     {"journal": "smsflow-bulk", "version": 1, "settings": {...}}                (first line)
     {"batch": 7, "state": "started", "first": 3500, "count": 500, "digest": "9f2c..."}
@@ -136,6 +138,7 @@ class Journal:
             self._file = handle
             if cut == 0:
                 self._write({"journal": MAGIC, "version": VERSION, "settings": self.settings})
+                _fsync_dir(self.path.parent)  # the new file's directory entry, on disk too
         except BaseException:
             handle.close()
             self._file = None
@@ -273,6 +276,19 @@ class Journal:
             handle, self._file = self._file, None
         if handle is not None:
             handle.close()
+
+
+def _fsync_dir(folder: Path) -> None:
+    """``fsync`` a folder, so a file just created in it survives a power cut (POSIX; a no-op
+    where folders cannot be opened, as on Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:  # pragma: no cover - Windows
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _lock_exclusive(handle: IO[bytes], path: Path) -> None:

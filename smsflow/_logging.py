@@ -3,8 +3,8 @@
 Log lines (DEBUG for each attempt, WARNING for retries) carry the method, path, status,
 duration and attempt number. They never carry credentials, tokens, message bodies, or whole
 phone numbers (:func:`mask_destination` keeps the first 4 and last 2 digits).
-Set ``SMSFLOW_LOG=debug`` (or ``info``/``warning``) to print them to stderr without any
-logging setup of your own.
+Nothing is printed unless the application configures logging or ``SMSFLOW_LOG=debug`` (or
+``info``/``warning``) asks for a stderr handler: the logger has a ``NullHandler``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ import threading
 __all__ = ["configure_from_env", "logger", "mask_destination"]
 
 logger = logging.getLogger("smsflow")
+# A library's logger: silent unless the application configures logging (or SMSFLOW_LOG asks),
+# instead of Python's last-resort handler printing WARNINGs to stderr.
+logger.addHandler(logging.NullHandler())
 _configured = False
 _lock = threading.Lock()
 

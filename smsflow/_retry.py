@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import email.utils
 import enum
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from ._errors import (
     SmsFlowNetworkError,
     SmsFlowRateLimitError,
     SmsFlowRequestTimeoutError,
+    SmsFlowValidationError,
 )
 
 __all__ = ["DEFAULT_MAX_RETRY_AFTER", "RetryMode", "RetryPolicy", "parse_retry_after"]
@@ -78,12 +80,31 @@ class RetryPolicy:
     random: Callable[[], float] = field(default=random.random, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        """Check the settings.
+
+        Raises:
+            SmsFlowValidationError: code ``INVALID_SETTING`` (also a ``ValueError``).
+        """
         if isinstance(self.retries, bool) or not isinstance(self.retries, int) or self.retries < 0:
-            raise ValueError(f"retry_retries must be an int >= 0, not {self.retries!r}")
+            raise SmsFlowValidationError(
+                f"retry_retries must be an int >= 0, not {self.retries!r}", code="INVALID_SETTING"
+            )
         for name in ("base_delay", "max_delay", "max_retry_after"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ValueError(f"{name} must be a number >= 0, not {value!r}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not 0 <= value < math.inf  # NaN fails too
+            ):
+                raise SmsFlowValidationError(
+                    f"retry_{name} must be a finite number of seconds >= 0, not {value!r}",
+                    code="INVALID_SETTING",
+                )
+        if not callable(self.random):
+            raise SmsFlowValidationError(
+                "random_source must be a callable returning floats in [0, 1)",
+                code="INVALID_SETTING",
+            )
 
     def may_retry(self, error: SmsFlowError, mode: RetryMode) -> bool:
         """Whether this kind of failure may be retried at all in ``mode`` (ignores the count)."""

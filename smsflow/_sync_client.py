@@ -23,10 +23,12 @@ from ._bulk_types import (
     BulkProgress,
     MessageOutcome,
 )
-from ._capped_body import CappedBody, answer_deadline
-from ._config import TimeoutTypes, tls_context
-from ._core import Operation, Outcome, Step
+from ._capped_body import answer_deadline, read_capped
+from ._config import TimeoutTypes, tls_context, trusts_env
+from ._core import Outcome, Step
 from ._errors import SmsFlowError
+from ._idempotency import check_ledger, send_once
+from ._operation import Operation
 from ._results import AuthToken, Balance, SendResult
 from ._retry import RetryPolicy
 from ._validate import MessageLike
@@ -57,6 +59,10 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         max_response_bytes: Larger answers are refused (default 1 MiB).
         clock: Seconds since the epoch, for token expiry (injectable).
         sleep: Sleeps between retries (injectable: tests never really sleep).
+        ledger: An idempotency ledger (``SqliteLedger``, ``RedisLedger``, ``PostgresLedger``)
+            for ``send_sms(idempotency_key=...)``.
+        rate_limit: A limit shared by all your processes (``RedisRateLimit``): each send
+            waits for its slot.
         random_source: Floats in [0, 1) for jitter (injectable).
         default_country: The country of national numbers (``082 123 4567``) in ``send_sms``
             and ``send_bulk``: a region code (default ``"ZA"``) or calling code; ``None``
@@ -96,26 +102,24 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             given
             if given is not None
             else httpx.Client(
-                limits=self._limits, transport=self._sync_transport(), verify=tls_context()
+                limits=self._limits,
+                transport=self._sync_transport(),
+                verify=tls_context(),
+                trust_env=trusts_env(self._config.base_url),
             )
         )
+        self._auth.http = self._http
 
     def _send_once(self, op: Operation[Any]) -> httpx.Response:
         deadline = answer_deadline(op)
-        request = self._http.build_request(
-            op.method, op.url, headers=op.headers, content=op.content, timeout=op.timeout
-        )
         response = self._http.send(
-            request,
+            op.build(self._http),
             auth=self._auth if op.authenticated else None,
             follow_redirects=False,
             stream=True,
         )
         try:
-            body = CappedBody(op, self._config.max_response_bytes, response, deadline)
-            for chunk in response.iter_bytes():
-                body.add(chunk)
-            response._content = body.content()
+            read_capped(op, self._config.max_response_bytes, response, deadline)
         finally:
             response.close()
         return response
@@ -146,7 +150,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
 
         Raises:
             SmsFlowAuthenticationError: bad credentials. Other :class:`SmsFlowError` subclasses
-            for network, server and unexpected answers (retried when ``retry_retries > 0``).
+                for network, server and unexpected answers (retried when ``retry_retries > 0``).
         """
         with self._cache.thread_lock:
             return self._execute(self._core.authenticate_op(timeout))
@@ -161,6 +165,8 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         *,
         timeout: TimeoutTypes = None,
         normalize_destinations: bool = True,
+        idempotency_key: str | None = None,
+        force_resend: bool = False,
     ) -> SendResult:
         """Send (or schedule) one request of 1 to 1000 messages as one event.
 
@@ -180,6 +186,10 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             timeout: Seconds for this call instead of the client's ``timeout``.
             normalize_destinations: ``False`` sends destinations exactly as given (they must
                 then be 8-15 digits already).
+            idempotency_key: Send at most once per key (1-255 characters), across every
+                process sharing the client's ``ledger=``: a repeat returns the stored result
+                and sends nothing. See docs/workers.md.
+            force_resend: Send even if the key's earlier send is in flight or unknown.
 
         Returns:
             :class:`~smsflow.SendResult`: ``result.event_id``, or
@@ -190,13 +200,25 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             SmsFlowValidationError: invalid input (nothing sent) or a 4xx refusal.
             SmsFlowInsufficientBalanceError: not enough credit; nothing sent.
             SmsFlowDeliveryUnknownError: the answer was lost; the SMS may have been sent.
+            SmsFlowIdempotencyError: the key's send is in flight elsewhere or unknown
+                (nothing sent); ``SmsFlowValidationError`` if the key was used for another
+                message or the client has no ledger.
             SmsFlowError: any other failure (see the README's errors table).
         """
         body, sent_to = self._send_body(
             campaign_name, messages, start_delivery_utc, check_opt_outs, normalize_destinations
         )
         op = self._core.send_op(body, retry=retry, timeout=timeout, destinations=sent_to)
-        return self._execute(op)
+
+        def send() -> SendResult:
+            if (wait := self._rate_wait(body)) > 0:
+                self._sleep(wait)
+            return self._execute(op)
+
+        if idempotency_key is None:
+            return send()
+        ledger = check_ledger(self._ledger, idempotency_key)
+        return send_once(ledger, idempotency_key, body, send, force_resend)
 
     def get_balance(self, *, timeout: TimeoutTypes = None) -> Balance:
         """The account's credit balance: ``balance.balance`` / ``balance["balance"]`` (credits).
@@ -258,7 +280,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
                 its ``Retry-After``, 408, a refused connection, a failed token fetch). A 429
                 pauses every batch of the run, not just one. Default 5.
             retry: Also retry 5xx answers other than 502/504 (as ``send_sms(retry=True)``).
-                Off: a 5xx refuses its batch (a resumed run sends it again).
+                Off: a 5xx makes its batch ``unknown`` (a 5xx does not prove it was not sent).
             journal: A file recording each batch before and after it is sent. Run again with
                 the same input and journal to resume a run that was killed: batches recorded
                 as sent are skipped (``already_sent``), nothing confirmed is sent twice.

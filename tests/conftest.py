@@ -47,3 +47,9 @@ def contract_observer(
             + "\n\n".join(observer.violations),
             pytrace=False,
         )
+
+
+@pytest.fixture(params=["sync", "async"])
+def flavour(request: pytest.FixtureRequest) -> str:
+    """Which client a test drives: ``"sync"`` or ``"async"``."""
+    return str(request.param)

@@ -303,3 +303,62 @@ def test_client_repr_hides_the_secret(api: FakeApi) -> None:
     assert CLIENT_ID in text
     assert CLIENT_SECRET not in text
     assert "tok-1" not in text
+
+
+# -- one token path (issue 10 item 7) -------------------------------------------------------
+
+
+def _token_headers(request: httpx.Request) -> dict[str, str]:
+    """The headers, the credential replaced by whether it is the right one (never printed)."""
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    headers["authorization"] = str(headers.get("authorization") == basic_header())
+    return headers
+
+
+def test_authenticate_and_lazy_fetch_send_the_same_request(api: FakeApi) -> None:
+    """``authenticate()`` and the lazy fetch before a call send the same method, URL and
+    headers (both built from one description of the token call)."""
+    client = api.client()
+    client.authenticate()
+    api.revoke_all()
+    other = api.client()
+    other.get_balance()
+    explicit, lazy = api.to("token")
+    assert (explicit.method, explicit.url, _token_headers(explicit)) == (
+        lazy.method,
+        lazy.url,
+        _token_headers(lazy),
+    )
+
+
+def test_authenticate_and_lazy_fetch_send_the_same_request_async(api: FakeApi) -> None:
+    """The async client: ``authenticate()`` and the lazy fetch send the same request."""
+
+    async def main() -> None:
+        async with api.async_client() as client:
+            await client.authenticate()
+        async with api.async_client() as other:
+            await other.get_balance()
+
+    asyncio.run(main())
+    explicit, lazy = api.to("token")
+    assert (explicit.method, explicit.url, _token_headers(explicit)) == (
+        lazy.method,
+        lazy.url,
+        _token_headers(lazy),
+    )
+
+
+def test_oversized_token_answer_is_refused_alike_by_both_paths(api: FakeApi) -> None:
+    """One reader: a token answer over ``max_response_bytes`` (declared or streamed) raises the
+    same RESPONSE_TOO_LARGE error from ``authenticate()`` and from a call's lazy fetch."""
+    big = b'{"token": "' + b"x" * 4096 + b'", "expiresInMinutes": 120}'
+    client = api.client(max_response_bytes=1024)
+    seen = []
+    for call in (client.authenticate, client.get_balance):
+        api.queue("token", httpx.Response(200, content=big))
+        with pytest.raises(SmsFlowUnexpectedResponseError) as info:
+            call()
+        seen.append((info.value.code, info.value.message))
+    assert seen[0] == seen[1]
+    assert seen[0][0] == "RESPONSE_TOO_LARGE"

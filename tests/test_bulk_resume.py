@@ -142,17 +142,22 @@ def test_a_run_stopped_for_credit_resumes_after_a_top_up(tmp_path: Path, kind: K
     assert sent_first == {o.index: o.event_id for o in second if o.status == "already_sent"}
 
 
-def test_a_refused_batch_is_sent_again_on_resume(tmp_path: Path) -> None:
-    """A batch refused with 503 was not sent: resuming sends it."""
+def test_a_503_batch_is_unknown_and_sent_again_only_when_asked(tmp_path: Path) -> None:
+    """A batch answered 503 may have been processed: a resume reports it unknown and skips
+    it; resend_unknown=True sends it."""
     journal = tmp_path / "run.journal"
     sandbox = Sandbox()
     sandbox.fail_next(1, endpoint="send", status=503)
     first, _ = send("sync", sandbox, messages(30), batch_size=10, journal=journal)
     second, _ = send("sync", sandbox, messages(30), batch_size=10, journal=journal)
-    assert (
-        by_status(first),
-        by_status(second),
-    ) == ({"refused": 10, "sent": 20}, {"sent": 10, "already_sent": 20})
+    third, _ = send(
+        "sync", sandbox, messages(30), batch_size=10, journal=journal, resend_unknown=True
+    )
+    assert (by_status(first), by_status(second), by_status(third)) == (
+        {"unknown": 10, "sent": 20},
+        {"unknown": 10, "already_sent": 20},
+        {"sent": 10, "already_sent": 20},
+    )
     sandbox.assert_each_accepted_once(pairs(messages(30)))
 
 

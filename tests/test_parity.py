@@ -11,6 +11,8 @@ of ``tests/helpers.py`` (in-process: no network, no real sleep).
 from __future__ import annotations
 
 import asyncio
+import os
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -30,9 +32,19 @@ from helpers import (
     token_json,
 )
 
-from smsflow import AsyncSmsFlowClient, AuthToken, Balance, SendResult, SmsFlowClient, SmsFlowError
+from smsflow import (
+    AsyncSmsFlowClient,
+    AuthToken,
+    Balance,
+    SendResult,
+    SmsFlowClient,
+    SmsFlowError,
+    SqliteLedger,
+)
 
-CallName = Literal["send", "send_retry", "send_invalid", "balance", "authenticate"]
+CallName = Literal[
+    "send", "send_retry", "send_invalid", "balance", "authenticate", "send_keyed", "send_forced"
+]
 
 TOKEN_LIFETIME_S = 120 * 60
 RENEW_AT_S = TOKEN_LIFETIME_S - 300  # the vendor's rule: renew 5 minutes before expiry
@@ -109,6 +121,7 @@ def one(name: CallName, **queued: Any) -> tuple[Call, ...]:
 SEND_OK = "event 123456"
 BALANCE_OK = "balance 1234.5"
 R2 = {"retry_retries": 2}
+LEDGER = {"ledger": True}  # options(): a fresh SqliteLedger per run
 
 SCENARIOS: tuple[Scenario, ...] = (
     # -- success
@@ -220,6 +233,32 @@ SCENARIOS: tuple[Scenario, ...] = (
         ("DeliveryUnknownError - DELIVERY_UNKNOWN unknown",),
         ("token", "send tok-1"),
         options=R2,
+    ),
+    # -- idempotency keys (a SqliteLedger in a temporary directory, on the injected clock)
+    Scenario(
+        "a keyed send repeated returns the stored result and sends nothing",
+        (Call("send_keyed"), Call("send_keyed")),
+        (SEND_OK, SEND_OK),
+        ("token", "send tok-1"),
+        options=LEDGER,
+    ),
+    Scenario(
+        "a keyed send whose answer was lost is unknown until forced",
+        (Call("send_keyed", send=(cut_off(),)), Call("send_keyed"), Call("send_forced")),
+        (
+            "DeliveryUnknownError - DELIVERY_UNKNOWN unknown",
+            "IdempotencyError - IDEMPOTENCY_UNKNOWN unknown",
+            "event 123457",
+        ),
+        ("token", "send tok-1", "send tok-1"),
+        options=LEDGER,
+    ),
+    Scenario(
+        "a keyed send refused with a 400 frees its key",
+        (Call("send_keyed", send=(status(400, "INVALID_DESTINATION"),)), Call("send_keyed")),
+        ("ValidationError 400 INVALID_DESTINATION", SEND_OK),
+        ("token", "send tok-1", "send tok-1"),
+        options=LEDGER,
     ),
     Scenario(
         "connection lost mid-body on a send: delivery unknown",
@@ -527,13 +566,17 @@ def prepare(api: FakeApi, clock: Clock, call: Call) -> None:
 
 
 def options(scenario: Scenario, clock: Clock) -> dict[str, Any]:
+    extra = dict(scenario.options)
+    if extra.pop("ledger", False):
+        folder = tempfile.mkdtemp(prefix="smsflow-parity-")
+        extra["ledger"] = SqliteLedger(os.path.join(folder, "ledger.sqlite3"), clock=clock)
     return {
         "client_id": CLIENT_ID,
         "client_secret": CLIENT_SECRET,
         "base_url": BASE_URL,
         "clock": clock,
         "random_source": lambda: JITTER,
-        **scenario.options,
+        **extra,
     }
 
 
@@ -551,6 +594,10 @@ def run_sync(scenario: Scenario) -> Trace:
             "send": lambda: client.send_sms("Parity", MESSAGES),
             "send_retry": lambda: client.send_sms("Parity", MESSAGES, retry=True),
             "send_invalid": lambda: client.send_sms("Parity", INVALID),
+            "send_keyed": lambda: client.send_sms("Parity", MESSAGES, idempotency_key="k-1"),
+            "send_forced": lambda: client.send_sms(
+                "Parity", MESSAGES, idempotency_key="k-1", force_resend=True
+            ),
             "balance": client.get_balance,
             "authenticate": client.authenticate,
         }
@@ -578,6 +625,10 @@ async def run_async(scenario: Scenario) -> Trace:
             "send": lambda: client.send_sms("Parity", MESSAGES),
             "send_retry": lambda: client.send_sms("Parity", MESSAGES, retry=True),
             "send_invalid": lambda: client.send_sms("Parity", INVALID),
+            "send_keyed": lambda: client.send_sms("Parity", MESSAGES, idempotency_key="k-1"),
+            "send_forced": lambda: client.send_sms(
+                "Parity", MESSAGES, idempotency_key="k-1", force_resend=True
+            ),
             "balance": client.get_balance,
             "authenticate": client.authenticate,
         }

@@ -3,19 +3,15 @@ with the environment the README's "Running the examples" section sets."""
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from examples_runner import ROOT, python_blocks, run_example
 
 from smsflow.testing import Sandbox, SandboxServer
 
-ROOT = Path(__file__).resolve().parents[1]
-BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text("utf-8"), re.S)
+BLOCKS = python_blocks(ROOT / "README.md")
 
 
 @pytest.fixture(scope="module")
@@ -34,21 +30,5 @@ def test_the_readme_has_examples() -> None:
 def test_readme_example_runs(index: int, server: SandboxServer, tmp_path: Path) -> None:
     """README example number `index` exits 0 (a pytest example passes under pytest)."""
     code = BLOCKS[index]
-    env = {
-        **os.environ,
-        "SMSFLOW_BASE_URL": server.url,
-        "SMSFLOW_CLIENT_ID": "sandbox-client",
-        "SMSFLOW_CLIENT_SECRET": "sandbox-secret",
-        "XDG_CACHE_HOME": str(tmp_path / "cache"),
-        "PYTHONPATH": str(ROOT / "tests" / "readme_stubs"),
-    }
-    script = tmp_path / ("test_example.py" if "\ndef test_" in "\n" + code else "example.py")
-    script.write_text(code, "utf-8")
-    if script.name.startswith("test_"):
-        argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(script)]
-    else:
-        argv = [sys.executable, str(script)]
-    done = subprocess.run(  # noqa: S603 - the README's own examples
-        argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+    done = run_example(code, server, tmp_path, ROOT / "tests" / "readme_stubs")
     assert 0 == done.returncode, f"example {index}:\n{code}\n--- stderr:\n{done.stderr[-3000:]}"

@@ -65,7 +65,8 @@ def _transport(exc: Exception, mode: RetryMode) -> SmsFlowError:
 def _token_failure(mode: RetryMode) -> SmsFlowError:
     """What a send or balance call ends in when its token fetch gets a 503."""
     cache = _core().cache
-    request = cache.token_request()
+    op = cache.token_op()
+    request = httpx.Request(op.method, op.url, headers=op.headers)
     try:
         cache.accept(httpx.Response(503, request=request), None)
     except SmsFlowError as err:

@@ -372,19 +372,19 @@ def test_detector_catches_planted_leaks(
     """Planted leaks (a debug line logging the token request's headers, one logging the token,
     a repr with the secret, an error message with a token) are each caught by the detector."""
     leaky = logging.getLogger("smsflow")
-    original_request, original_accept = TokenCache.token_request, TokenCache.accept
+    original_op, original_accept = TokenCache.token_op, TokenCache.accept
 
-    def token_request(self: TokenCache) -> httpx.Request:
-        request = original_request(self)
-        leaky.debug("token request headers: %s", dict(request.headers))  # the careless line
-        return request
+    def token_op(self: TokenCache, timeout: Any = None) -> Any:
+        op = original_op(self, timeout)
+        leaky.debug("token request headers: %s", dict(op.headers))  # the careless line
+        return op
 
     def accept(self: TokenCache, response: httpx.Response, fallback: Any) -> Any:
         token = original_accept(self, response, fallback)
         leaky.debug("got token %s...", token.value[:16])  # even a prefix is a leak
         return token
 
-    monkeypatch.setattr(TokenCache, "token_request", token_request)
+    monkeypatch.setattr(TokenCache, "token_op", token_op)
     monkeypatch.setattr(TokenCache, "accept", accept)
     monkeypatch.setattr(
         SmsFlowClient, "__repr__", lambda self: f"SmsFlowClient({self._config.client_secret})"

@@ -12,8 +12,9 @@
   already stored a newer one), and the request replayed once (a 401 proves the request
   was not accepted, so the replay cannot duplicate a send). A second 401 is returned as is
   and becomes :class:`~smsflow.SmsFlowAuthenticationError`.
-* The client id and secret go only to the token endpoint (HTTP Basic); errors from it never
-  keep its body (it could hold a token).
+* The client id and secret go only to the token endpoint (HTTP Basic); its error bodies are
+  kept on the error like any other (``error.body``, ``field_errors``, ``trace_id``) but
+  without any ``token`` key, so a token is never kept.
 * A token answer read inside a call is bounded like every other answer: more than
   ``max_response_bytes`` raises :class:`~smsflow.SmsFlowUnexpectedResponseError` (code
   ``RESPONSE_TOO_LARGE``), and one still arriving after the token timeout's ``read`` seconds
@@ -190,6 +191,11 @@ class TokenCache:
             self._renew_after = self._clock() + RENEWAL_RETRY_S
 
     def _parse(self, response: httpx.Response) -> Token:
+        from smsflow_api.models import TokenResponse
+
+        from ._json import loads
+        from ._models import ShapeError, read_model
+
         now = self._clock()
         if response.status_code != 200:
             retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
@@ -199,19 +205,11 @@ class TokenCache:
                 error.args = (error.message,)
             raise error
         try:
-            data = response.json()
-            value = data["token"]
-            minutes = data["expiresInMinutes"]
-        except (ValueError, KeyError, TypeError):
-            data = value = minutes = None
-        valid = (
-            isinstance(value, str)
-            and value != ""
-            and isinstance(minutes, int | float)
-            and not isinstance(minutes, bool)
-            and minutes > 0
-        )
-        if not valid:
+            answer = read_model(TokenResponse, loads(response.content))
+            value, minutes = answer.token, answer.expires_in_minutes
+        except (ShapeError, ValueError):
+            value, minutes = "", 0
+        if value == "" or minutes <= 0:
             raise SmsFlowUnexpectedResponseError(
                 "the token endpoint answered 200 without a usable token and expiresInMinutes",
                 status_code=response.status_code,
@@ -221,7 +219,7 @@ class TokenCache:
             )
         lifetime = float(minutes) * 60.0
         return Token(
-            value=str(value),
+            value=value,
             issued_at=now,
             expires_at=now + lifetime,
             refresh_at=refresh_time(now, lifetime),

@@ -55,7 +55,7 @@ import hashlib
 import re
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import replace
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from ._bulk_types import (
     Batch,
@@ -76,10 +76,13 @@ from ._errors import (
 )
 from ._journal import BatchState, Journal
 from ._rate import RateGate
-from ._results import ErrorDetail, SendResult, ShapeError
+from ._results import SendResult, error_details
 from ._retry import RetryPolicy, not_processed
 from ._sms import segments
 from ._validate import Message, check_message, invalid
+
+if TYPE_CHECKING:
+    from smsflow_api.models import ErrorDetail
 
 __all__ = ["BulkEngine", "FlowAnswer", "FlowStep", "Work", "check_item"]
 
@@ -113,20 +116,14 @@ def proves_not_processed(error: SmsFlowError) -> bool:
     return error.status_code is not None and 400 <= error.status_code < 500
 
 
-def _problems(items: Any) -> tuple[dict[int, tuple[ErrorDetail, ...]], tuple[ErrorDetail, ...]]:
-    """Split API error items into those naming a message of the batch and the others."""
+def _problems(
+    items: list[ErrorDetail],
+) -> tuple[dict[int, tuple[ErrorDetail, ...]], tuple[ErrorDetail, ...]]:
+    """Split API error items (generated models) into those naming a message of the batch
+    and the others."""
     named: dict[int, list[ErrorDetail]] = {}
     shared: list[ErrorDetail] = []
-    if not isinstance(items, list | tuple):
-        return {}, ()
-    for position, item in enumerate(items):
-        if isinstance(item, ErrorDetail):
-            detail = item
-        else:
-            try:
-                detail = ErrorDetail.from_json(item, f"errors[{position}]")
-            except ShapeError:
-                continue
+    for detail in items:
         match = _MESSAGE_FIELD.match(detail.field or "")
         if match is None:
             shared.append(detail)
@@ -460,11 +457,11 @@ class BulkEngine:
 
     def _sent(self, result: SendResult) -> BatchResult:
         response = result.send_response
-        named, shared = _problems(response.error_report + result.errors)
+        named, shared = _problems(result.error_report + result.errors)
         return BatchResult(
             "sent",
             event_id=response.event_id,
-            cost=response.cost,
+            cost=float(response.cost) if isinstance(response.cost, float | int) else None,
             problems=named,
             shared_problems=shared,
             opted_out=frozenset(
@@ -483,7 +480,9 @@ class BulkEngine:
         else:
             status = "refused"
         body = error.body
-        named, shared = _problems(body.get("errors") if isinstance(body, dict) else None)
+        named, shared = _problems(
+            error_details(body.get("errors") if isinstance(body, dict) else None)
+        )
         return BatchResult(
             status,
             code=error.code,

@@ -12,11 +12,14 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from ._destinations import check_default_country
 from ._errors import SmsFlowValidationError
-from ._results import ErrorDetail
+
+if TYPE_CHECKING:
+    from smsflow_api.models import ErrorDetail
+
 from ._validate import MAX_MESSAGES_PER_REQUEST, check_campaign_name, check_start_delivery, invalid
 
 __all__ = [

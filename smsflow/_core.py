@@ -30,6 +30,7 @@ from ._errors import (
     error_for_response,
     scrub,
 )
+from ._json import loads
 from ._logging import logger
 from ._operation import Operation
 from ._results import AuthToken, Balance, SendResult, ShapeError
@@ -68,7 +69,7 @@ Step = Operation[Any] | float
 
 
 def _json_body(response: httpx.Response) -> Any:
-    return json.loads(response.content)
+    return loads(response.content)
 
 
 class Core:
@@ -251,7 +252,9 @@ class Core:
         except SmsFlowError:
             raise
         except (ShapeError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            detail = str(exc) if isinstance(exc, ShapeError) else "the body is not valid JSON"
+            detail = (
+                str(exc) if isinstance(exc, ShapeError) else f"the body is not valid JSON ({exc})"
+            )
             if not response.content:
                 detail = "the body is empty"
             message = f"SMSFlow answered {status} but {detail}"
@@ -386,13 +389,25 @@ class Core:
 
 @functools.lru_cache(maxsize=64, typed=True)
 def _options_json(start: dt.datetime | None, campaign: str, check_opt_outs: bool) -> str:
-    """The ``SendOptions`` JSON (through the generated model), kept for repeated options."""
+    """The ``SendOptions`` JSON (through the generated model), kept for repeated options.
+
+    ``start`` (aware, UTC) is written ``YYYY-MM-DDTHH:MM:SSZ`` as the spec's pattern says:
+    ASP.NET binds an offset such as ``+00:00`` as a local time of the server's time zone.
+    """
     from smsflow_api.models.send_options import SendOptions
 
     options = SendOptions(
-        start_delivery_utc=start, campaign_name=campaign, check_opt_outs=check_opt_outs
+        start_delivery_utc=None if start is None else utc_z(start),
+        campaign_name=campaign,
+        check_opt_outs=check_opt_outs,
     )
     return json.dumps(options.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+def utc_z(moment: dt.datetime) -> str:
+    """An aware datetime as UTC ``YYYY-MM-DDTHH:MM:SSZ`` (seconds; a fraction is dropped)."""
+    utc = moment.astimezone(dt.UTC).replace(microsecond=0, tzinfo=None)
+    return utc.isoformat() + "Z"
 
 
 _MESSAGE_JSON: Final = '{{"content":{},"destination":"{}"}}'.format

@@ -263,8 +263,11 @@ def check_start_delivery(value: Any) -> dt.datetime | None:
             fld,
         )
     try:
-        return value.astimezone(dt.UTC)
+        utc = value.astimezone(dt.UTC)
     except OverflowError:  # e.g. 0001-01-01T00:00+05:00 is before year 1 in UTC
         raise invalid(
             f"start_delivery_utc {value.isoformat()} is out of range in UTC", code, fld
         ) from None
+    if utc.year < 1000:  # the spec's pattern: years 1000 to 9999
+        raise invalid(f"start_delivery_utc {value.isoformat()} is before year 1000", code, fld)
+    return utc

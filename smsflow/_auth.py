@@ -37,6 +37,7 @@ import httpx
 from ._capped_body import answer_deadline, aread_capped, read_capped
 from ._config import USER_AGENT, ClientConfig
 from ._errors import SmsFlowError, SmsFlowUnexpectedResponseError, error_for_response
+from ._logging import logger
 from ._operation import Operation
 from ._retry import RetryMode, parse_retry_after
 from ._tokens import MemoryTokenStore, Token, TokenStore, refresh_time
@@ -173,12 +174,15 @@ class TokenCache:
                 and fallback.is_valid(self._clock())
                 and response.status_code not in (401, 403)
             ):
+                logger.debug("token renewal failed (%s); the current token is kept", error.code)
                 self.renewal_failed(fallback)
                 return fallback
+            logger.debug("token fetch failed: %s (HTTP %s)", error.code, response.status_code)
             raise _mark_before_request(error) from None
         self._token = token
         self._renew_after = 0.0
         self._store.save(self._key, token)
+        logger.debug("token fetched (valid for %.0f s)", token.expires_at - self._clock())
         return token
 
     def renewal_failed(self, stale: Token | None) -> None:
@@ -257,7 +261,17 @@ class TokenCache:
         if current is None or current == refused:
             self.drop(refused)
             current = self.fresh()  # a shared store may already hold a newer token
+        logger.debug(
+            "401 for the current token: %s",
+            "fetching a new one" if current is None else "another one was already fetched",
+        )
         return current
+
+    def replay(self, request: httpx.Request, token: Token) -> httpx.Request:
+        """``request`` again with ``token`` (after a 401), logged at DEBUG without it."""
+        request.headers["Authorization"] = "Bearer " + token.value
+        logger.debug("replaying %s %s with the new token", request.method, request.url.path)
+        return request
 
     def drop(self, token: Token) -> None:
         """Forget ``token`` (it was refused with a 401), here and in the store."""
@@ -332,8 +346,7 @@ class SmsFlowAuth(httpx.Auth):
                     current = cache.accept(token_response, None)
                 finally:
                     cache.end_shared_fetch(lock)
-        request.headers["Authorization"] = "Bearer " + current.value
-        yield request
+        yield cache.replay(request, current)
 
     async def async_auth_flow(
         self, request: httpx.Request
@@ -380,8 +393,7 @@ class SmsFlowAuth(httpx.Auth):
                     current = cache.accept(token_response, None)
                 finally:
                     cache.end_shared_fetch(lock)
-        request.headers["Authorization"] = "Bearer " + current.value
-        yield request
+        yield cache.replay(request, current)
 
 
 def _read_token_answer(

@@ -221,6 +221,8 @@ def send_csv(
                 on_progress=show,
             )
             stopper.run = run
+            if stopper.signum is not None:  # a signal came while the client was being set up
+                run.stop("INTERRUPTED", "the run was stopped before this was sent")
             hard_stop = False
             with run:
                 try:

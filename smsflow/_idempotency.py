@@ -20,6 +20,7 @@ from ._errors import (
     SmsFlowValidationError,
 )
 from ._ledger import Claim, Ledger, check_key
+from ._logging import logger
 from ._results import SendResult
 from ._shared_rate import SharedRateLimit
 
@@ -136,13 +137,29 @@ def proves_not_sent_status(status: str) -> bool:
 
 
 def settle(ledger: Ledger, claim: Claim, outcome: SendResult | BaseException) -> None:
-    """Record the outcome of a claimed send: completed, released, or unknown."""
-    if isinstance(outcome, SendResult):
-        ledger.complete(claim, json.dumps(outcome, separators=(",", ":")))
-    elif proves_not_sent(outcome):
-        ledger.release(claim)
-    else:
-        ledger.mark_unknown(claim)
+    """Record the outcome of a claimed send: completed, released, or unknown.
+
+    Never raises: the send's own result or error is what the caller must get. If the ledger
+    fails here, a warning names the key, which stays claimed: it reads ``in_flight``, then
+    ``unknown`` once its lease runs out, and is never sent again without ``force_resend``.
+    """
+    try:
+        if isinstance(outcome, SendResult):
+            ledger.complete(claim, json.dumps(outcome, separators=(",", ":")))
+        elif proves_not_sent(outcome):
+            ledger.release(claim)
+        else:
+            ledger.mark_unknown(claim)
+    except Exception as error:  # noqa: BLE001 - reported, and the key stays safely claimed
+        what = f"event {outcome.event_id}" if isinstance(outcome, SendResult) else "its failure"
+        logger.warning(
+            "idempotency key %r: could not record %s in the ledger (%s: %s); the key stays "
+            "claimed and will read unknown after its lease",
+            claim.entry.key,
+            what,
+            type(error).__name__,
+            error,
+        )
 
 
 def send_once(

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from ._errors import (
     SmsFlowAuthenticationError,
+    SmsFlowError,
     SmsFlowIdempotencyError,
     SmsFlowInsufficientBalanceError,
     SmsFlowNetworkError,
@@ -162,11 +163,31 @@ def settle(ledger: Ledger, claim: Claim, outcome: SendResult | BaseException) ->
         )
 
 
+def _claim(ledger: Ledger, key: str, body: bytes, force: bool) -> Claim:
+    """Claim ``key``; a ledger that fails becomes a typed error (nothing was sent).
+
+    Raises:
+        SmsFlowValidationError: an invalid key, or one used for another message.
+        SmsFlowError: code ``LEDGER_UNAVAILABLE`` (retryable): the ledger failed.
+    """
+    try:
+        return ledger.claim(key, fingerprint(body), force=force)
+    except SmsFlowError:
+        raise
+    except Exception as error:
+        raise SmsFlowError(
+            f"the idempotency ledger could not claim key {key!r} ({type(error).__name__}); "
+            "nothing was sent",
+            code="LEDGER_UNAVAILABLE",
+            retryable=True,
+        ) from error
+
+
 def send_once(
     ledger: Ledger, key: str, body: bytes, send: Callable[[], SendResult], force: bool
 ) -> SendResult:
     """Send ``body`` at most once per ``key`` (see the module docstring)."""
-    claim = ledger.claim(key, fingerprint(body), force=force)
+    claim = _claim(ledger, key, body, force)
     stored = begin(claim)
     if stored is not None:
         return stored
@@ -189,7 +210,7 @@ async def asend_once(
     """:func:`send_once` for the async client (ledger I/O runs in a worker thread)."""
     import asyncio  # on first use: ``import smsflow`` stays light
 
-    claim = await asyncio.to_thread(ledger.claim, key, fingerprint(body), force=force)
+    claim = await asyncio.to_thread(_claim, ledger, key, body, force)
     stored = begin(claim)
     if stored is not None:
         return stored

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from smsflow import SmsFlowIdempotencyError, SmsFlowInsufficientBalanceError, SqliteLedger
+from smsflow import (
+    SmsFlowError,
+    SmsFlowIdempotencyError,
+    SmsFlowInsufficientBalanceError,
+    SqliteLedger,
+)
 from smsflow._ledger import Claim
 from smsflow.testing import Sandbox
 
@@ -54,3 +59,18 @@ def test_a_ledger_failing_after_a_failed_send_keeps_the_send_error(tmp_path: Pat
     ):
         client.send_sms("Keys", MESSAGE, idempotency_key="order-1002")
     assert "INSUFFICIENT_BALANCE" == caught.value.code
+
+
+def test_a_ledger_that_is_down_raises_a_typed_error_before_sending(tmp_path: Path) -> None:
+    """The ledger cannot claim: a retryable SmsFlowError LEDGER_UNAVAILABLE, nothing sent."""
+
+    class ClaimFails(SqliteLedger):
+        def claim(self, key: str, fingerprint: str, *, force: bool = False) -> Claim:
+            raise OSError("database is locked")
+
+    sandbox = Sandbox()
+    ledger = ClaimFails(tmp_path / "ledger.sqlite3")
+    with sandbox.client(ledger=ledger) as client, pytest.raises(SmsFlowError) as caught:
+        client.send_sms("Keys", MESSAGE, idempotency_key="order-1003")
+    assert ("LEDGER_UNAVAILABLE", True) == (caught.value.code, caught.value.retryable)
+    assert 0 == sandbox.request_count

@@ -17,6 +17,8 @@ The sandbox lives in :mod:`smsflow.testing` (imported on demand).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._async_client import AsyncSmsFlowClient
 from ._bulk_run import AsyncBulkRun, BulkRun
 from ._bulk_types import BulkProgress, MessageOutcome
@@ -40,14 +42,40 @@ from ._ledger_redis import RedisLedger
 from ._ledger_sqlite import SqliteLedger
 from ._redis_rate import RedisRateLimit
 from ._redis_tokens import RedisTokenStore
-from ._results import AuthToken, Balance, CostBreakdown, ErrorDetail, SendResponse, SendResult
+from ._results import AuthToken, Balance, SendResult
 from ._shared_rate import SharedRateLimit
 from ._sms import SmsSegments, segments
 from ._sync_client import SmsFlowClient
 from ._tokens import FileTokenStore, MemoryTokenStore, Token, TokenStore
 from ._validate import Message
+from ._version import __version__
 
-__version__ = "1.0.0"
+if TYPE_CHECKING:
+    from smsflow_api.models import CostBreakdownItem as CostBreakdown
+    from smsflow_api.models import ErrorDetail, SendResponse
+    from smsflow_api.types import UNSET, Unset
+
+# The generated models users meet in results, imported on first use (import smsflow stays
+# light: docs/performance.md). They are the generated classes themselves, not copies.
+_GENERATED: dict[str, tuple[str, str]] = {
+    "CostBreakdown": ("smsflow_api.models", "CostBreakdownItem"),
+    "ErrorDetail": ("smsflow_api.models", "ErrorDetail"),
+    "SendResponse": ("smsflow_api.models", "SendResponse"),
+    "UNSET": ("smsflow_api.types", "UNSET"),
+    "Unset": ("smsflow_api.types", "Unset"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    found = _GENERATED.get(name)
+    if found is None:
+        raise AttributeError(f"module 'smsflow' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(found[0]), found[1])
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AsyncBulkRun",
@@ -88,6 +116,8 @@ __all__ = [
     "SqliteLedger",
     "Token",
     "TokenStore",
+    "UNSET",
+    "Unset",
     "__version__",
     "destination_problem",
     "normalize_destination",

@@ -20,14 +20,14 @@ from ._bulk import BulkEngine
 from ._bulk_types import BulkProgress, BulkSettings
 from ._config import DEFAULT_LIMITS, DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes, resolve_config
 from ._core import Core
-from ._errors import SmsFlowError, SmsFlowValidationError
+from ._errors import SmsFlowError, SmsFlowValidationError, invalid
 from ._idempotency import check_ledger_setting, check_rate_limit_setting, messages_in
 from ._ledger import Ledger
 from ._logging import configure_from_env
 from ._retry import DEFAULT_MAX_RETRY_AFTER, RetryPolicy
 from ._shared_rate import SharedRateLimit
 from ._tokens import TokenStore
-from ._validate import MessageLike, invalid
+from ._validate import MessageLike
 
 __all__ = ["END_OF_INPUT", "BaseClient"]
 

@@ -56,7 +56,7 @@ import json
 import re
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import replace
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast
 
 from ._bulk_keys import keys_for_run
 from ._bulk_types import (
@@ -67,23 +67,28 @@ from ._bulk_types import (
     MessageOutcome,
     OutcomeStatus,
 )
-from ._core import Core, Operation, normalized
+from ._core import Core, normalized
 from ._errors import (
     SmsFlowAuthenticationError,
     SmsFlowError,
     SmsFlowInsufficientBalanceError,
     SmsFlowRateLimitError,
     SmsFlowValidationError,
+    invalid,
 )
 from ._journal import BatchState, Journal
 from ._ledger import Ledger
+from ._operation import Answer, Step
 from ._rate import RateGate
-from ._results import ErrorDetail, SendResult, ShapeError
+from ._results import SendResult, error_details
 from ._retry import RetryPolicy, not_processed
 from ._sms import segments
-from ._validate import Message, check_message, invalid
+from ._validate import Message, check_message
 
-__all__ = ["BulkEngine", "FlowAnswer", "FlowStep", "Work", "check_item"]
+if TYPE_CHECKING:
+    from smsflow_api.models import ErrorDetail
+
+__all__ = ["BatchAnswer", "BulkEngine", "Work", "check_item"]
 
 _MAX_GATE_WAITS: Final = 10_000  # a bound on re-checks of a pause that keeps being extended
 _OPTED_OUT: Final = "OPTED_OUT"
@@ -91,8 +96,8 @@ _OPTED_OUT_REASON: Final = "the recipient opted out; the API skipped this messag
 _MESSAGE_FIELD: Final = re.compile(r"messages\[(\d+)\]")
 
 Work = tuple[list[MessageOutcome], Batch | None]
-FlowStep = Operation[SendResult] | float
-FlowAnswer = SendResult | SmsFlowError | None
+#: What a batch's flow gets back for each send: its result or the error it ended in.
+BatchAnswer: TypeAlias = Answer[SendResult, SmsFlowError]
 
 
 def _stop_code(error: SmsFlowError) -> str | None:
@@ -115,20 +120,14 @@ def proves_not_processed(error: SmsFlowError) -> bool:
     return error.status_code is not None and 400 <= error.status_code < 500
 
 
-def _problems(items: Any) -> tuple[dict[int, tuple[ErrorDetail, ...]], tuple[ErrorDetail, ...]]:
-    """Split API error items into those naming a message of the batch and the others."""
+def _problems(
+    items: list[ErrorDetail],
+) -> tuple[dict[int, tuple[ErrorDetail, ...]], tuple[ErrorDetail, ...]]:
+    """Split API error items (generated models) into those naming a message of the batch
+    and the others."""
     named: dict[int, list[ErrorDetail]] = {}
     shared: list[ErrorDetail] = []
-    if not isinstance(items, list | tuple):
-        return {}, ()
-    for position, item in enumerate(items):
-        if isinstance(item, ErrorDetail):
-            detail = item
-        else:
-            try:
-                detail = ErrorDetail.from_json(item, f"errors[{position}]")
-            except ShapeError:
-                continue
+    for detail in items:
         match = _MESSAGE_FIELD.match(detail.field or "")
         if match is None:
             shared.append(detail)
@@ -429,7 +428,7 @@ class BulkEngine:
 
     # -- one batch --------------------------------------------------------------------------
 
-    def batch_flow(self, batch: Batch) -> Generator[FlowStep, FlowAnswer, BatchResult]:
+    def batch_flow(self, batch: Batch) -> Generator[Step[SendResult], BatchAnswer, BatchResult]:
         """Send one batch: yield seconds to sleep or the operation to execute once.
 
         The driver sends back the :class:`~smsflow.SendResult` or the
@@ -478,11 +477,11 @@ class BulkEngine:
 
     def _sent(self, result: SendResult) -> BatchResult:
         response = result.send_response
-        named, shared = _problems(response.error_report + result.errors)
+        named, shared = _problems(result.error_report + result.errors)
         return BatchResult(
             "sent",
             event_id=response.event_id,
-            cost=response.cost,
+            cost=float(response.cost) if isinstance(response.cost, float | int) else None,
             problems=named,
             shared_problems=shared,
             opted_out=frozenset(
@@ -502,7 +501,9 @@ class BulkEngine:
         else:
             status = "refused"
         body = error.body
-        named, shared = _problems(body.get("errors") if isinstance(body, dict) else None)
+        named, shared = _problems(
+            error_details(body.get("errors") if isinstance(body, dict) else None)
+        )
         return BatchResult(
             status,
             code=error.code,

@@ -8,16 +8,20 @@ the clients' bulk drivers. The decisions are in ``_bulk.py``.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
+from ._config import TimeoutTypes
 from ._destinations import destination_problem
-from ._errors import SmsFlowValidationError
-from ._results import ErrorDetail
-from ._validate import MAX_MESSAGES_PER_REQUEST, check_campaign_name, check_start_delivery, invalid
+from ._errors import SmsFlowValidationError, invalid
+from ._validate import MAX_MESSAGES_PER_REQUEST, check_campaign_name, check_start_delivery
+
+if TYPE_CHECKING:
+    from smsflow_api.models import ErrorDetail
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -160,7 +164,7 @@ class BulkSettings:
     """The validated settings of one bulk run (see ``send_bulk`` for their meaning)."""
 
     campaign_name: str
-    start_delivery_utc: Any
+    start_delivery_utc: dt.datetime | None
     check_opt_outs: bool
     batch_size: int = DEFAULT_BATCH_SIZE
     concurrency: int = DEFAULT_CONCURRENCY
@@ -173,7 +177,7 @@ class BulkSettings:
     journal: str | os.PathLike[str] | None = None
     resend_unknown: bool = False
     total: int | None = None
-    timeout: Any = None
+    timeout: TimeoutTypes = None
     idempotency_key: Any = None
 
     @classmethod

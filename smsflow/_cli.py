@@ -158,13 +158,26 @@ def _cmd_send(args: argparse.Namespace, out: TextIO) -> int:
     r = result.send_response
     text = (
         f"event id: {r.event_id}\n"
-        f"messages: {r.messages}  parts: {r.parts}  cost: {format_credits(r.cost)}  "
-        f"remaining balance: {format_credits(r.remaining_balance)}"
+        f"messages: {_shown(r.messages)}  parts: {_shown(r.parts)}  "
+        f"cost: {_credits(r.cost)}  remaining balance: {_credits(r.remaining_balance)}"
     )
-    for problem in r.error_report:
-        text += f"\nnot sent: {problem.field or ''} {problem.code}: {problem.message}"
+    for problem in result.error_report:
+        text += (
+            f"\nnot sent: {problem.field or ''} {_shown(problem.code)}: {_shown(problem.message)}"
+        )
     _emit(args, result, text, out)
     return EXIT_OK
+
+
+def _shown(value: object) -> str:
+    """A field of an answer for people: ``?`` when the answer left it out."""
+    from smsflow_api.types import Unset
+
+    return "?" if value is None or isinstance(value, Unset) else str(value)
+
+
+def _credits(value: object) -> str:
+    return format_credits(value) if isinstance(value, int | float) else "?"
 
 
 def _cmd_sandbox(args: argparse.Namespace, out: TextIO) -> int:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import logging
 import time
 from collections.abc import Generator, Iterable, Mapping
 from json.encoder import encode_basestring
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar
 
 import httpx
 
@@ -29,24 +30,26 @@ from ._errors import (
     SmsFlowUnexpectedResponseError,
     SmsFlowValidationError,
     error_for_response,
+    invalid,
     scrub,
 )
+from ._json import loads
 from ._logging import logger
-from ._operation import Operation
+from ._operation import Answer, Operation, Step
 from ._results import AuthToken, Balance, SendResult, ShapeError
 from ._retry import RetryMode, RetryPolicy, parse_retry_after
 from ._validate import (
     Message,
     MessageLike,
+    StartDelivery,
     check_campaign_name,
     check_messages,
     check_start_delivery,
-    invalid,
     plain_columns,
 )
 from ._wire import route
 
-__all__ = ["Core", "Operation", "Outcome", "Step"]
+__all__ = ["Core", "Outcome", "normalized"]
 
 T = TypeVar("T")
 
@@ -65,12 +68,12 @@ _NOT_SENT_ERRORS: Final = (
 )
 
 
-Outcome = httpx.Response | BaseException | None
-Step = Operation[Any] | float
+#: What the core's flow gets back for each attempt: the read answer or the exception raised.
+Outcome: TypeAlias = Answer[httpx.Response, BaseException]
 
 
 def _json_body(response: httpx.Response) -> Any:
-    return json.loads(response.content)
+    return loads(response.content)
 
 
 class Core:
@@ -130,10 +133,10 @@ class Core:
     def send_body(
         self,
         *,
-        campaign_name: Any,
+        campaign_name: str,
         messages: Iterable[MessageLike] | list[dict[str, str]],
-        start_delivery_utc: Any,
-        check_opt_outs: Any,
+        start_delivery_utc: StartDelivery,
+        check_opt_outs: bool,
         prevalidated: bool = False,
         normalize_destinations: bool = False,
     ) -> bytes:
@@ -222,7 +225,9 @@ class Core:
         except SmsFlowError:
             raise
         except (ShapeError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            detail = str(exc) if isinstance(exc, ShapeError) else "the body is not valid JSON"
+            detail = (
+                str(exc) if isinstance(exc, ShapeError) else f"the body is not valid JSON ({exc})"
+            )
             if not response.content:
                 detail = "the body is empty"
             message = f"SMSFlow answered {status} but {detail}"
@@ -248,14 +253,13 @@ class Core:
         )
         where = f"{op.method} {httpx.URL(op.url).path}"
         if isinstance(exc, _NOT_SENT_ERRORS) or before:
-            error: SmsFlowError = SmsFlowNetworkError(
+            return SmsFlowNetworkError(
                 f"{where} was not sent: {type(exc).__name__}: {exc}".rstrip(": "),
                 code="CONNECT_FAILED",
                 retryable=not isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError),
                 request=request if isinstance(request, httpx.Request) else None,
+                before_request=True,
             )
-            error.before_request = True  # type: ignore[attr-defined]
-            return error
         if isinstance(exc, httpx.DecodingError):
             return SmsFlowUnexpectedResponseError(
                 f"{where}: the answer could not be decoded: {exc}",
@@ -297,7 +301,7 @@ class Core:
 
     def run(
         self, op: Operation[T], policy: RetryPolicy | None = None
-    ) -> Generator[Step, Outcome, T]:
+    ) -> Generator[Step[Any], Outcome, T]:
         """Drive one call: yield the operation to send or seconds to sleep; return the result.
 
         ``policy`` replaces the client's retry policy for this call (``send_bulk`` passes one
@@ -309,6 +313,8 @@ class Core:
         while True:
             attempt += 1
             started = time.perf_counter()
+            if not op.authenticated:  # the token call (authenticate()): count every request
+                self.cache.fetches += 1
             outcome = yield op
             try:
                 result = self.finish(op, outcome)
@@ -320,7 +326,7 @@ class Core:
                     attempt -= 1
                     continue
                 delay = policy.next_delay(error, attempt, op.mode)
-                if logger.isEnabledFor(10):
+                if logger.isEnabledFor(logging.DEBUG):
                     logger.debug(
                         "%s %s -> %s in %.1f ms (attempt %d): %s",
                         op.method,
@@ -343,7 +349,7 @@ class Core:
                 )
                 yield delay
                 continue
-            if logger.isEnabledFor(10):
+            if logger.isEnabledFor(logging.DEBUG):
                 logger.debug(
                     "%s %s -> %s in %.1f ms (attempt %d)",
                     op.method,
@@ -402,13 +408,25 @@ def _normalizing(messages: Any, normalize: object) -> Any:
 
 @functools.lru_cache(maxsize=64, typed=True)
 def _options_json(start: dt.datetime | None, campaign: str, check_opt_outs: bool) -> str:
-    """The ``SendOptions`` JSON (through the generated model), kept for repeated options."""
+    """The ``SendOptions`` JSON (through the generated model), kept for repeated options.
+
+    ``start`` (aware, UTC) is written ``YYYY-MM-DDTHH:MM:SSZ`` as the spec's pattern says:
+    ASP.NET binds an offset such as ``+00:00`` as a local time of the server's time zone.
+    """
     from smsflow_api.models.send_options import SendOptions
 
     options = SendOptions(
-        start_delivery_utc=start, campaign_name=campaign, check_opt_outs=check_opt_outs
+        start_delivery_utc=None if start is None else utc_z(start),
+        campaign_name=campaign,
+        check_opt_outs=check_opt_outs,
     )
     return json.dumps(options.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+def utc_z(moment: dt.datetime) -> str:
+    """An aware datetime as UTC ``YYYY-MM-DDTHH:MM:SSZ`` (seconds; a fraction is dropped)."""
+    utc = moment.astimezone(dt.UTC).replace(microsecond=0, tzinfo=None)
+    return utc.isoformat() + "Z"
 
 
 _MESSAGE_JSON: Final = '{{"content":{},"destination":"{}"}}'.format

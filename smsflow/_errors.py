@@ -18,17 +18,27 @@ The names of smsflow 0.2.0 (``SmsFlowError``, ``SmsFlowAuthenticationError``,
 ``SmsFlowValidationError``, ``SmsFlowServerError``, ``SmsFlowNetworkError``) keep working.
 Unlike 0.2.0, 408 and 429 are not validation errors.
 
-Exceptions never hold a secret: bodies of the token endpoint are not kept, and the
-``Authorization`` header of the request an error holds (``error.request``,
-``error.response.request``) is replaced by ``[REDACTED]``.
+Error bodies are read through the generated models of the spec: the SMSFlow style
+(``ErrorResponse``: ``{"statusCode", "errors": [{"code", "message", "field"}]}``) and ASP.NET
+Core's RFC 9457 style (``ProblemDetails`` / ``ValidationProblemDetails``: ``{"title",
+"status", "errors": {"Messages[0].Destination": ["..."]}, "traceId"}``). Either way the error
+gets its message (``title``/``detail`` plus the first field error for a problem body),
+``field_errors`` (field -> messages) and ``trace_id``.
+
+Exceptions never hold a secret: the body of a token endpoint error keeps only its
+identifiers (codes, fields, ``traceId``: :func:`token_safe_body`), and the ``Authorization``
+header of the request an error holds (``error.request``, ``error.response.request``) is
+replaced by ``[REDACTED]``.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from typing import Any, Final
 
 import httpx
+
+from ._json import JsonTooDeepError, loads
 
 __all__ = [
     "DEFAULT_CODE",
@@ -46,6 +56,7 @@ __all__ = [
     "SmsFlowValidationError",
     "error_code_from_body",
     "error_for_response",
+    "invalid",
     "parse_body",
     "scrub",
 ]
@@ -68,6 +79,11 @@ class SmsFlowError(Exception):
         retry_after: Seconds the server asked to wait (``Retry-After``), or ``None``.
         outcome_unknown: True when a send may have been accepted although it failed
             (a read timeout, a lost connection, a 502/504 from a gateway). Never retried.
+        field_errors: Request field -> the API's messages about it (from ``errors[].field``
+            or a ValidationProblemDetails ``errors`` map); empty when none were named.
+        trace_id: The server's trace id of the failed request (``traceId``), or ``None``.
+        before_request: True when the call failed before its own request was sent (the
+            connection or the token fetch before it failed): even a send is safe to retry.
     """
 
     default_code: str = DEFAULT_CODE
@@ -84,8 +100,13 @@ class SmsFlowError(Exception):
         response: httpx.Response | None = None,
         retry_after: float | None = None,
         outcome_unknown: bool = False,
+        field_errors: Mapping[str, tuple[str, ...]] | None = None,
+        trace_id: str | None = None,
+        before_request: bool = False,
     ) -> None:
         super().__init__(message)
+        self.field_errors: dict[str, tuple[str, ...]] = dict(field_errors or {})
+        self.trace_id = trace_id
         self.message = message
         self.status_code = status_code
         self.code = code or self.default_code
@@ -100,6 +121,7 @@ class SmsFlowError(Exception):
                 response.request = _redacted(response.request)  # type: ignore[assignment]
         self.retry_after = retry_after
         self.outcome_unknown = outcome_unknown
+        self.before_request = before_request
 
     def __str__(self) -> str:
         where = f"HTTP {self.status_code}" if self.status_code is not None else "no response"
@@ -124,6 +146,9 @@ class SmsFlowError(Exception):
                 self.body,
                 self.retry_after,
                 self.outcome_unknown,
+                self.field_errors,
+                self.trace_id,
+                self.before_request,
             ),
         )
 
@@ -137,6 +162,9 @@ def _rebuild(
     body: Any,
     retry_after: float | None,
     outcome_unknown: bool,
+    field_errors: dict[str, tuple[str, ...]] | None = None,
+    trace_id: str | None = None,
+    before_request: bool = False,
 ) -> SmsFlowError:
     return cls(
         message,
@@ -146,6 +174,9 @@ def _rebuild(
         body=body,
         retry_after=retry_after,
         outcome_unknown=outcome_unknown,
+        field_errors=field_errors,
+        trace_id=trace_id,
+        before_request=before_request,
     )
 
 
@@ -221,6 +252,15 @@ class SmsFlowValidationError(SmsFlowError, ValueError):
     """
 
     default_code = "INVALID_REQUEST"
+
+
+def invalid(message: str, code: str, field: str | None = None) -> SmsFlowValidationError:
+    """A validation error for bad input caught before sending (``status_code`` None), with a
+    body shaped like the API's (``{"errors": [{"code", "message", "field"}]}``)."""
+    detail: dict[str, Any] = {"code": code, "message": message}
+    if field is not None:
+        detail["field"] = field
+    return SmsFlowValidationError(message, code=code, body={"errors": [detail]})
 
 
 class SmsFlowInsufficientBalanceError(SmsFlowError):
@@ -320,41 +360,132 @@ def classify_status(status_code: int) -> tuple[type[SmsFlowError], bool]:
 
 
 def parse_body(content: bytes) -> Any:
-    """Decode a response body: its JSON value, else its text (truncated), else ``None`` if empty."""
+    """Decode a response body: its JSON value, else its text (truncated), else ``None`` if empty.
+
+    Raises:
+        JsonTooDeepError: JSON nested too deeply to decode (the caller reports an unexpected
+            response instead of a ``RecursionError``).
+    """
     if not content:
         return None
     try:
-        return json.loads(content)
+        return loads(content)
+    except JsonTooDeepError:
+        raise
     except ValueError:
         text = content.decode("utf-8", errors="replace")
         return text if len(text) <= _MAX_TEXT_IN_BODY else text[:_MAX_TEXT_IN_BODY] + "..."
 
 
-def _first_error(body: Any) -> dict[str, Any] | None:
-    if isinstance(body, dict):
-        errors = body.get("errors")
-        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-            return errors[0]
-    return None
+class ErrorBody:
+    """What an error body says, read through the generated models (either body style).
+
+    Attributes:
+        code: ``errors[0].code``, else a top-level ``code``, else ``None``.
+        message: The API's own words (see the module docstring), or ``None``.
+        field_errors: Field -> messages.
+        trace_id: ``traceId``, or ``None``.
+    """
+
+    __slots__ = ("code", "field_errors", "message", "trace_id")
+
+    def __init__(self, body: Any) -> None:
+        self.code: str | None = None
+        self.message: str | None = None
+        self.field_errors: dict[str, tuple[str, ...]] = {}
+        self.trace_id: str | None = None
+        if isinstance(body, dict):
+            if _is_problem(body):
+                self._read_problem(body)
+            else:
+                self._read_smsflow(body)
+
+    def _read_smsflow(self, body: dict[str, Any]) -> None:
+        from smsflow_api.models import ErrorResponse
+
+        from ._models import ShapeError, read_model
+        from ._results import error_details
+
+        try:
+            model = read_model(ErrorResponse, body)
+        except ShapeError:  # pragma: no cover - every field of ErrorResponse is optional
+            return
+        details = error_details(body.get("errors"))
+        first = details[0] if details else None
+        if first is not None and isinstance(first.code, str) and first.code:
+            self.code = first.code
+        elif isinstance(model.code, str) and model.code:
+            self.code = model.code
+        if first is not None and isinstance(first.message, str):
+            self.message = first.message
+        elif isinstance(model.message, str):
+            self.message = model.message
+        fields: dict[str, list[str]] = {}
+        for detail in details:
+            if isinstance(detail.field, str) and detail.field:
+                text = detail.message if isinstance(detail.message, str) else ""
+                fields.setdefault(detail.field, []).append(text)
+        self.field_errors = {k: tuple(v) for k, v in fields.items()}
+        self.trace_id = model.trace_id if isinstance(model.trace_id, str) else None
+
+    def _read_problem(self, body: dict[str, Any]) -> None:
+        from smsflow_api.models import ValidationProblemDetails
+
+        from ._models import ShapeError, read_model
+
+        try:
+            model = read_model(ValidationProblemDetails, body)
+        except ShapeError:  # pragma: no cover - every field is optional
+            return
+        errors = model.errors.additional_properties if model.errors else {}
+        self.field_errors = {
+            str(k): tuple(str(m) for m in v) if isinstance(v, list) else (str(v),)
+            for k, v in errors.items()
+        }
+        parts = [p for p in (model.title, model.detail) if isinstance(p, str) and p]
+        text = ": ".join(parts)
+        for field, messages in self.field_errors.items():
+            first = f"{field}: {messages[0]}" if messages else field
+            text = f"{text} ({first})" if text else first
+            break
+        self.message = text or None
+        self.trace_id = model.trace_id if isinstance(model.trace_id, str) else None
+
+
+def _is_problem(body: dict[str, Any]) -> bool:
+    """True for an RFC 9457 body: ``title``/``type``/``detail``, or ``errors`` as a map."""
+    return any(key in body for key in ("title", "type", "detail")) or isinstance(
+        body.get("errors"), dict
+    )
 
 
 def error_code_from_body(body: Any) -> str | None:
     """The API's error code: ``errors[0].code``, else a top-level ``code``, else ``None``."""
-    first = _first_error(body)
-    if first is not None and isinstance(first.get("code"), str) and first["code"]:
-        return str(first["code"])
-    if isinstance(body, dict) and isinstance(body.get("code"), str) and body["code"]:
-        return str(body["code"])
-    return None
+    return ErrorBody(body).code
 
 
-def _message_from_body(body: Any) -> str | None:
-    first = _first_error(body)
-    if first is not None and isinstance(first.get("message"), str):
-        return str(first["message"])
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return str(body["message"])
-    return None
+_SAFE_KEYS: Final = ("statusCode", "code", "status", "type", "traceId")
+_SAFE_ITEM_KEYS: Final = ("code", "field")
+
+
+def _identifiers(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {k: data[k] for k in keys if isinstance(data.get(k), str | int)}
+
+
+def token_safe_body(body: Any) -> dict[str, Any] | None:
+    """What a token endpoint's error body may keep: its identifiers only (status, codes,
+    fields, type, ``traceId``), never free text (``message``, ``title``, ``detail``, unknown
+    keys, a text body), which could echo a token or the secret.
+    """
+    if not isinstance(body, dict):
+        return None
+    kept = _identifiers(body, _SAFE_KEYS)
+    errors = body.get("errors")
+    if isinstance(errors, list):
+        kept["errors"] = [_identifiers(e, _SAFE_ITEM_KEYS) for e in errors if isinstance(e, dict)]
+    elif isinstance(errors, dict):
+        kept["errors"] = {str(field)[:200]: [] for field in errors}
+    return kept
 
 
 def error_for_response(
@@ -370,19 +501,38 @@ def error_for_response(
         response: The received response; its body must already be read.
         retry_after: The parsed ``Retry-After`` delay in seconds, if any.
         is_send: True for a send: a 502/504 then means the outcome is unknown.
-        redact: True for the token endpoint: the body is not kept (it could hold a token).
+        redact: True for the token endpoint: only the body's identifiers are kept
+            (:func:`token_safe_body`).
+
+    A body of JSON nested too deeply to decode gives a
+    :class:`SmsFlowUnexpectedResponseError` (retryable as the status is; for a send, outcome
+    unknown): the answer cannot be read, so nothing can be proved about the send.
     """
     status = response.status_code
-    body = None if redact else parse_body(response.content)
-    code = error_code_from_body(body)
     cls, retryable = classify_status(status)
+    try:
+        body = parse_body(response.content)
+    except JsonTooDeepError:
+        unknown = is_send and status >= 500
+        return SmsFlowUnexpectedResponseError(
+            f"SMSFlow answered {status} with JSON nested too deeply to read",
+            status_code=status,
+            retryable=retryable and not unknown,
+            request=response.request,
+            response=response,
+            outcome_unknown=unknown,
+        )
+    if redact:
+        body = token_safe_body(body)
+    said = ErrorBody(body)
+    code = said.code
     if code is not None and "INSUFFICIENT" in code.upper():
         cls, retryable = SmsFlowInsufficientBalanceError, False
     outcome_unknown = is_send and status in GATEWAY_STATUSES
     if outcome_unknown:
         retryable = False
     reason = response.reason_phrase or "error"
-    message = _message_from_body(body) or f"SMSFlow answered {status} {reason}"
+    message = said.message or f"SMSFlow answered {status} {reason}"
     if outcome_unknown:
         message += "; the send may or may not have been accepted"
     return cls(
@@ -395,4 +545,6 @@ def error_for_response(
         response=response,
         retry_after=retry_after,
         outcome_unknown=outcome_unknown,
+        field_errors=said.field_errors,
+        trace_id=said.trace_id,
     )

@@ -1,13 +1,16 @@
-"""Typed results that are also the vendor's plain dicts.
+"""Typed results that are also the vendor's plain dicts, read through the generated models.
 
 ``send_sms()`` returns a :class:`SendResult` and ``get_balance()`` a :class:`Balance`. Both are
-``dict`` subclasses holding the JSON exactly as the API sent it, so smsflow 0.2.0 code keeps
-working (``response["sendResponse"]["eventId"]``, ``balance["balance"]``, ``json.dumps(...)``),
-and both carry typed, read-only attributes checked when the answer arrives
-(``response.event_id``, ``response.send_response.cost_breakdown[0].network``,
-``balance.balance``). These are this SDK's own types: a generator upgrade cannot change them.
+``dict`` subclasses holding the JSON exactly as the API sent it (unknown keys included), so
+smsflow 0.2.0 code keeps working (``response["sendResponse"]["eventId"]``,
+``balance["balance"]``, ``json.dumps(...)``). Their typed side is the generated model of the
+answer's schema (:attr:`SendResult.model`, :attr:`Balance.model`), read by
+:func:`~smsflow._models.read_model`: a field added to the spec is a typed attribute after
+``scripts/regenerate``, with no edit here (``result.send_response.<new_field>``). Optional
+fields the answer left out read as ``smsflow.UNSET`` (falsy); ``tests/typing`` holds the
+public types, so a generator upgrade that changes them is a reviewed diff.
 
-Money is in SMSFlow credits (floats, as the API sends them).
+Money is in SMSFlow credits (floats, as the API sends them; never NaN or infinite).
 """
 
 from __future__ import annotations
@@ -15,170 +18,100 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ._models import ShapeError, read_model
 from ._tokens import Token
 
-__all__ = ["AuthToken", "Balance", "CostBreakdown", "ErrorDetail", "SendResponse", "SendResult"]
+if TYPE_CHECKING:
+    from smsflow_api.models import BalanceResponse, ErrorDetail, SendMessagesResponse
+    from smsflow_api.models import SendResponse as SendResponse
+
+__all__ = ["AuthToken", "Balance", "SendResult", "ShapeError", "error_details"]
 
 
-class ShapeError(Exception):
-    """A field of a 2xx answer is missing or of the wrong type (becomes an unexpected response)."""
+def error_details(items: Any) -> list[ErrorDetail]:
+    """The error items of a list (``errors``, ``errorReport``) as generated models; anything
+    that is not an object is skipped."""
+    from smsflow_api.models import ErrorDetail
 
-
-def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
-    if key not in data:
-        raise ShapeError(f"{where}.{key} is missing")
-    value = data[key]
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise ShapeError(f"{where}.{key} is {type(value).__name__}, expected {kind}")
-    return value
-
-
-def _num(data: Mapping[str, Any], key: str, where: str) -> float:
-    return float(_get(data, key, (int, float), where))
-
-
-def _obj(value: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, dict):
-        raise ShapeError(f"{where} is {type(value).__name__}, expected an object")
-    return value
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorDetail:
-    """One problem reported by the API (an item of ``errors`` or ``errorReport``)."""
-
-    code: str
-    message: str
-    field: str | None = None
-
-    @classmethod
-    def from_json(cls, value: Any, where: str) -> ErrorDetail:
-        """Parse one error item. Raises ShapeError."""
-        data = _obj(value, where)
-        fld = data.get("field")
-        return cls(
-            code=_get(data, "code", str, where),
-            message=str(data.get("message", "")),
-            field=fld if isinstance(fld, str) else None,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class CostBreakdown:
-    """Cost of a send on one mobile network: ``quantity`` SMS parts for ``cost`` credits."""
-
-    quantity: int
-    cost: float
-    network: str
-
-    @classmethod
-    def from_json(cls, value: Any, where: str) -> CostBreakdown:
-        """Parse one cost-breakdown item. Raises ShapeError."""
-        data = _obj(value, where)
-        return cls(
-            quantity=_get(data, "quantity", int, where),
-            cost=_num(data, "cost", where),
-            network=str(data.get("network", "")),
-        )
-
-
-def _items(data: Mapping[str, Any], key: str, where: str, required: bool) -> list[Any]:
-    value = data.get(key)
-    if value is None and not required:
+    if not isinstance(items, list):
         return []
-    if not isinstance(value, list):
-        raise ShapeError(f"{where}.{key} is {type(value).__name__}, expected a list")
-    return value
-
-
-class SendResponse(dict[str, Any]):
-    """The ``sendResponse`` object of a send: what was accepted and what it cost.
-
-    Attributes:
-        event_id: Identifies the send; store it against your own records.
-        cost: Credits charged for this send.
-        remaining_balance: Credits left after it.
-        messages: Messages accepted.
-        parts: SMS parts billed (a long message is several parts).
-        sample: The first message's text, if the API returned it.
-        cost_breakdown: Parts and cost per mobile network.
-        error_report: Per-message problems (e.g. ``OPTED_OUT`` recipients that were skipped).
-    """
-
-    __slots__ = (
-        "cost",
-        "cost_breakdown",
-        "error_report",
-        "event_id",
-        "messages",
-        "parts",
-        "remaining_balance",
-        "sample",
-    )
-
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        super().__init__(data)
-        where = "sendResponse"
-        self.event_id: int = _get(data, "eventId", int, where)
-        self.cost: float = _num(data, "cost", where)
-        self.remaining_balance: float = _num(data, "remainingBalance", where)
-        self.messages: int = _get(data, "messages", int, where)
-        self.parts: int = _get(data, "parts", int, where)
-        sample = data.get("sample")
-        self.sample: str | None = sample if isinstance(sample, str) else None
-        self.cost_breakdown: tuple[CostBreakdown, ...] = tuple(
-            CostBreakdown.from_json(v, f"{where}.costBreakdown[{i}]")
-            for i, v in enumerate(_items(data, "costBreakdown", where, required=False))
-        )
-        self.error_report: tuple[ErrorDetail, ...] = tuple(
-            ErrorDetail.from_json(v, f"{where}.errorReport[{i}]")
-            for i, v in enumerate(_items(data, "errorReport", where, required=False))
-        )
+    found = []
+    for position, item in enumerate(items):
+        try:
+            found.append(read_model(ErrorDetail, item, f"errors[{position}]"))
+        except ShapeError:
+            continue
+    return found
 
 
 class SendResult(dict[str, Any]):
-    """The answer to a send: ``{"statusCode", "sendResponse", "errors"}`` as sent by the API.
+    """The answer to a send, ``{"statusCode", "sendResponse", "errors", ...}`` as sent.
 
     Attributes:
-        status_code: The ``statusCode`` the API put in the body (normally 200).
-        send_response: The typed ``sendResponse`` (also ``result["sendResponse"]``).
-        errors: Problems listed in the top-level ``errors`` (usually empty).
-        event_id: Shortcut for ``send_response.event_id``.
+        model: The whole answer as the generated ``SendMessagesResponse`` (every field the
+            spec names, typed; unknown keys in ``model.additional_properties``).
     """
 
-    __slots__ = ("errors", "send_response", "status_code")
+    __slots__ = ("model",)
 
     def __init__(self, data: Any) -> None:
-        data = _obj(data, "body")
+        """Read a decoded send answer. Raises ShapeError (no valid ``eventId``)."""
+        from smsflow_api.models import SendMessagesResponse
+
+        self.model: SendMessagesResponse = read_model(SendMessagesResponse, data)
         super().__init__(data)
-        self.send_response = SendResponse(_obj(data.get("sendResponse"), "sendResponse"))
-        self["sendResponse"] = self.send_response
-        code = data.get("statusCode", 200)
-        self.status_code: int = (
-            code if isinstance(code, int) and not isinstance(code, bool) else 200
-        )
-        self.errors: tuple[ErrorDetail, ...] = tuple(
-            ErrorDetail.from_json(v, f"errors[{i}]")
-            for i, v in enumerate(_items(data, "errors", "body", required=False))
-        )
+
+    @property
+    def send_response(self) -> SendResponse:
+        """The typed ``sendResponse`` (``result["sendResponse"]`` is the raw dict)."""
+        return self.model.send_response
 
     @property
     def event_id(self) -> int:
-        """The send's event id (``sendResponse.eventId``)."""
-        return self.send_response.event_id
+        """The send's event id (``sendResponse.eventId``): store it with your records."""
+        return self.model.send_response.event_id
+
+    @property
+    def status_code(self) -> int:
+        """The ``statusCode`` the API put in the body (200 when it left it out)."""
+        code = self.model.status_code
+        return code if isinstance(code, int) else 200
+
+    @property
+    def errors(self) -> list[ErrorDetail]:
+        """Problems listed in the top-level ``errors`` (usually none)."""
+        errors = self.model.errors
+        return errors if isinstance(errors, list) else []
+
+    @property
+    def error_report(self) -> list[ErrorDetail]:
+        """Per-message problems of ``sendResponse.errorReport`` (e.g. ``OPTED_OUT``)."""
+        report = self.model.send_response.error_report
+        return report if isinstance(report, list) else []
 
 
 class Balance(dict[str, Any]):
-    """The account's credit balance: ``balance.balance`` (credits) or ``balance["balance"]``."""
+    """The account's credit balance: ``balance.balance`` (credits) or ``balance["balance"]``.
 
-    __slots__ = ("balance",)
+    Attributes:
+        model: The answer as the generated ``BalanceResponse``.
+    """
+
+    __slots__ = ("model",)
 
     def __init__(self, data: Any) -> None:
-        data = _obj(data, "body")
+        """Read a decoded balance answer. Raises ShapeError (no numeric ``balance``)."""
+        from smsflow_api.models import BalanceResponse
+
+        self.model: BalanceResponse = read_model(BalanceResponse, data)
         super().__init__(data)
-        self.balance: float = _num(data, "balance", "body")
+
+    @property
+    def balance(self) -> float:
+        """Credits available."""
+        return float(self.model.balance)
 
 
 @dataclass(frozen=True, slots=True)

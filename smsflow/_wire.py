@@ -83,7 +83,9 @@ def route(operation_id: str) -> Route:
         from smsflow_api.models import Message, SendMessagesRequest, SendOptions
 
         body = SendMessagesRequest(
-            send_options=SendOptions(start_delivery_utc=None, campaign_name="probe"),
+            send_options=SendOptions(
+                start_delivery_utc=None, campaign_name="probe", check_opt_outs=True
+            ),
             messages=[Message(content="probe", destination="27000000000")],
         )
         return _probe(send_messages.sync_detailed, body=body)

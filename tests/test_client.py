@@ -434,15 +434,6 @@ def test_unexpected_balance_bodies(api: FakeApi, content: bytes) -> None:
             ).encode(),
             id="eventId-missing",
         ),
-        pytest.param(
-            json.dumps(
-                {
-                    "statusCode": 200,
-                    "sendResponse": {**send_json()["sendResponse"], "costBreakdown": [{"cost": 1}]},
-                }
-            ).encode(),
-            id="bad-cost-breakdown",
-        ),
     ],
 )
 def test_unexpected_send_bodies(api: FakeApi, content: bytes) -> None:

@@ -211,11 +211,20 @@ def test_gateway_statuses_on_a_send_mean_outcome_unknown(status: int, unknown: b
     assert (unknown, not unknown) == (err.outcome_unknown, err.retryable)
 
 
-def test_redacted_body_is_not_kept() -> None:
-    """Errors from the token endpoint never keep the body (it could hold a token)."""
-    err = error_for_response(answer(500, b'{"token":"leaked-token","code":"X"}'), redact=True)
-    assert err.body is None
-    assert "leaked-token" not in str(err) + repr(err)
+def test_token_endpoint_body_keeps_identifiers_only() -> None:
+    """A token endpoint's error keeps its codes, fields and traceId, never a token or text."""
+    body = (
+        b'{"token":"leaked-token","code":"X","message":"leaked-token","traceId":"00-ab-01",'
+        b'"errors":[{"code":"AUTHENTICATION_FAILED","message":"leaked-token","field":"id"}]}'
+    )
+    err = error_for_response(answer(401, body), redact=True)
+    expected = {
+        "code": "X",
+        "traceId": "00-ab-01",
+        "errors": [{"code": "AUTHENTICATION_FAILED", "field": "id"}],
+    }
+    assert (expected, "AUTHENTICATION_FAILED", "00-ab-01") == (err.body, err.code, err.trace_id)
+    assert "leaked-token" not in str(err) + repr(err) + str(err.body) + str(err.field_errors)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The recipes in examples/ (Django, FastAPI, a Redis token store) work against the sandbox,
+"""The recipes in examples/ (Django, FastAPI) work against the sandbox,
 as a user would wire them; docs/recipes/ shows these very files."""
 
 from __future__ import annotations

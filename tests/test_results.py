@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 from helpers import send_json
+from smsflow_api.models import SendMessagesResponse
 
-from smsflow import AuthToken, Balance, CostBreakdown, ErrorDetail, SendResult, Token
+from smsflow import UNSET, AuthToken, Balance, CostBreakdown, ErrorDetail, SendResult, Token
 from smsflow._results import ShapeError
 
 
 def test_send_result_typed_attributes() -> None:
-    """Every documented field of a send answer has a typed attribute."""
+    """Every documented field of a send answer has a typed attribute (the generated model)."""
     result = SendResult(send_json(event_id=987, cost=0.5))
     response = result.send_response
     assert (
@@ -23,7 +24,7 @@ def test_send_result_typed_attributes() -> None:
         response.event_id,
         result.status_code,
         result.errors,
-    ) == (987, 987, 200, ())
+    ) == (987, 987, 200, [])
     assert (
         response.cost,
         response.remaining_balance,
@@ -31,8 +32,22 @@ def test_send_result_typed_attributes() -> None:
         response.parts,
         response.sample,
     ) == (0.5, 99.75, 1, 1, "Order 1001 has shipped.")
-    assert (CostBreakdown(quantity=1, cost=0.5, network="Vodacom"),) == response.cost_breakdown
-    assert response.error_report == ()
+    assert [CostBreakdown(quantity=1, cost=0.5, network="Vodacom")] == response.cost_breakdown
+    assert [] == response.error_report
+    assert isinstance(result.model, SendMessagesResponse)
+
+
+def test_unknown_keys_stay_reachable() -> None:
+    """Keys the spec does not name are kept: in the dict and in additional_properties."""
+    body = send_json()
+    body["sendResponse"]["batchId"] = "b-1"
+    body["requestId"] = "r-1"
+    result = SendResult(body)
+    assert ("b-1", "b-1") == (
+        result["sendResponse"]["batchId"],
+        result.send_response.additional_properties["batchId"],
+    )
+    assert ("r-1", body) == (result.model.additional_properties["requestId"], result)
 
 
 def test_send_result_reads_like_the_vendor_dict() -> None:
@@ -47,40 +62,45 @@ def test_send_result_reads_like_the_vendor_dict() -> None:
 
 
 def test_integer_costs_are_floats() -> None:
-    """A cost sent as an integer is still a float attribute."""
+    """A cost sent as an integer is still a float attribute (fields declared ``number``)."""
     body = send_json()
     body["sendResponse"]["cost"] = 1
-    cost = SendResult(body).send_response.cost
+    body["sendResponse"]["costBreakdown"][0]["cost"] = 2
+    response = SendResult(body).send_response
+    cost = response.cost
     assert (1.0, float) == (cost, type(cost))
+    assert isinstance(response.cost_breakdown, list)
+    assert (2.0, float) == (response.cost_breakdown[0].cost, type(response.cost_breakdown[0].cost))
 
 
 def test_error_report_and_errors_are_parsed() -> None:
-    """Per-message problems and top-level errors become ErrorDetail objects."""
+    """Per-message problems and top-level errors become ErrorDetail models."""
     body = send_json()
     body["sendResponse"]["errorReport"] = [
         {"code": "OPTED_OUT", "message": "Recipient opted out.", "field": "messages[1].destination"}
     ]
     body["errors"] = [{"code": "WARN", "message": "note"}]
     result = SendResult(body)
-    assert (ErrorDetail("OPTED_OUT", "Recipient opted out.", "messages[1].destination"),) == (
-        result.send_response.error_report
+    assert [ErrorDetail("OPTED_OUT", "Recipient opted out.", "messages[1].destination")] == (
+        result.error_report
     )
-    assert (ErrorDetail("WARN", "note", None),) == result.errors
+    assert [ErrorDetail("WARN", "note")] == result.errors
 
 
 def test_optional_fields_may_be_absent() -> None:
-    """Without sample, costBreakdown, errorReport and errors the result still parses."""
-    body = send_json()
-    for key in ("sample", "costBreakdown", "errorReport"):
-        del body["sendResponse"][key]
-    del body["errors"]
+    """Only eventId is required: without every other field the result still parses, and
+    absent fields read as UNSET (falsy)."""
+    body = {"sendResponse": {"eventId": 5}}
     result = SendResult(body)
-    assert (
-        result.send_response.sample,
-        result.send_response.cost_breakdown,
-        result.send_response.error_report,
+    response = result.send_response
+    assert (5, 200, [], []) == (
+        result.event_id,
+        result.status_code,
         result.errors,
-    ) == (None, (), (), ())
+        result.error_report,
+    )
+    for value in (response.sample, response.cost, response.remaining_balance, response.parts):
+        assert value is UNSET
 
 
 def _with(path: tuple[str, ...], value: Any) -> dict[str, Any]:
@@ -102,19 +122,52 @@ def _with(path: tuple[str, ...], value: Any) -> dict[str, Any]:
         pytest.param(_with(("sendResponse", "eventId"), "123"), id="eventId-str"),
         pytest.param(_with(("sendResponse", "eventId"), True), id="eventId-bool"),
         pytest.param(_with(("sendResponse", "eventId"), 1.5), id="eventId-float"),
-        pytest.param(_with(("sendResponse", "cost"), "0.25"), id="cost-str"),
-        pytest.param(_with(("sendResponse", "costBreakdown"), {}), id="breakdown-object"),
-        pytest.param(_with(("sendResponse", "costBreakdown"), [{"cost": 1}]), id="breakdown-item"),
-        pytest.param(
-            _with(("sendResponse", "errorReport"), [{"message": "x"}]), id="report-no-code"
-        ),
-        pytest.param(_with(("errors",), "oops"), id="errors-str"),
+        pytest.param(_with(("sendResponse", "eventId"), None), id="eventId-null"),
     ],
 )
-def test_wrong_shapes_raise_shape_error(body: Any) -> None:
-    """A send answer of the wrong shape raises ShapeError (the client makes it unexpected)."""
+def test_no_valid_event_id_raises_shape_error(body: Any) -> None:
+    """Only a missing or invalid eventId (or no sendResponse object) makes a send answer
+    unreadable: ShapeError (the client makes it an unexpected response, outcome unknown)."""
     with pytest.raises(ShapeError):
         SendResult(body)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        pytest.param(_with(("sendResponse", "cost"), "0.25"), "cost", id="cost-str"),
+        pytest.param(
+            _with(("sendResponse", "costBreakdown"), {"x": 1}), "cost_breakdown", id="obj"
+        ),
+        pytest.param(_with(("sendResponse", "costBreakdown"), ["x"]), "cost_breakdown", id="item"),
+        pytest.param(
+            _with(("sendResponse", "costBreakdown"), "abc"), "cost_breakdown", id="breakdown-str"
+        ),
+        pytest.param(
+            _with(("sendResponse", "remainingBalance"), None), "remaining_balance", id="n"
+        ),
+    ],
+)
+def test_wrong_optional_fields_are_left_out(body: Any, field: str) -> None:
+    """Tolerant reader: a wrong optional field reads UNSET (the raw value stays in the dict);
+    the send is still confirmed by its eventId."""
+    result = SendResult(body)
+    assert (123456, UNSET) == (result.event_id, getattr(result.send_response, field))
+    assert body == result
+
+
+def test_wrong_field_of_an_item_is_left_out() -> None:
+    """Within an item, a wrong field reads UNSET and the rest of the item is kept."""
+    result = SendResult(_with(("sendResponse", "costBreakdown"), [{"cost": "x", "network": "V"}]))
+    breakdown = result.send_response.cost_breakdown
+    assert isinstance(breakdown, list)
+    assert (UNSET, "V") == (breakdown[0].cost, breakdown[0].network)
+
+
+def test_wrong_errors_list_is_left_out() -> None:
+    """A top-level ``errors`` that is not a list reads as no errors."""
+    result = SendResult(_with(("errors",), "oops"))
+    assert ([], "oops") == (result.errors, result["errors"])
 
 
 def test_balance() -> None:

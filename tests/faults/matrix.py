@@ -106,14 +106,10 @@ class Case:
     def expect(self, op: Op) -> Expect:
         """The expectation for ``op``.
 
-        An error answer of the token endpoint is not kept (it could hold a token), so its
-        ``code`` is the exception class's own, not the API's.
+        An error answer of the token endpoint keeps its codes (never its free text, which
+        could echo a token), so its ``code`` is the API's, as for every other endpoint.
         """
-        expect = self.send if op == "send_sms" else self.idempotent
-        at_token = (self.endpoint or ENDPOINT[op]) == "token"
-        if at_token and expect.error is not None and expect.status not in (None, 200):
-            return replace(expect, code=expect.error.default_code)
-        return expect
+        return self.send if op == "send_sms" else self.idempotent
 
 
 # -- injections -------------------------------------------------------------------------------

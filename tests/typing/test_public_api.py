@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-from typing import assert_type
+from typing import Any, assert_type
 
 import httpx
+from smsflow_api.models import SendMessagesResponse
 
 import smsflow
 from smsflow import (
@@ -29,6 +30,7 @@ from smsflow import (
     SmsFlowDeliveryUnknownError,
     SmsFlowError,
     SmsFlowRateLimitError,
+    Unset,
 )
 from smsflow.testing import Sandbox
 
@@ -70,39 +72,47 @@ def takes_str(value: str) -> str:
 
 
 def use_send_result(result: SendResult) -> tuple[int, float, str]:
-    """Read a send result as a user would."""
+    """Read a send result as a user would: the typed side is the generated models; optional
+    fields are ``T | Unset`` (narrow with isinstance; ``UNSET`` is falsy)."""
     event_id: int = result.event_id
     response: SendResponse = result.send_response
-    cost: float = result.send_response.cost_breakdown[0].cost
+    assert isinstance(response.cost_breakdown, list)
     first: CostBreakdown = response.cost_breakdown[0]
+    assert isinstance(first.cost, float)
+    cost: float = first.cost
+    assert isinstance(first.network, str)
     network: str = first.network
-    quantity: int = first.quantity
-    remaining: float = response.remaining_balance
-    parts: int = response.parts
-    messages: int = response.messages
-    sample: str | None = response.sample
-    report: tuple[ErrorDetail, ...] = response.error_report
+    quantity: int | Unset = first.quantity
+    remaining: float | Unset = response.remaining_balance
+    parts: int | Unset = response.parts
+    messages: int | Unset = response.messages
+    sample: str | Unset | None = response.sample
+    report: list[ErrorDetail] = result.error_report
+    assert isinstance(report[0].code, str)
     code: str = report[0].code
-    field: str | None = report[0].field
-    errors: tuple[ErrorDetail, ...] = result.errors
+    field: str | Unset | None = report[0].field
+    errors: list[ErrorDetail] = result.errors
     status: int = result.status_code
+    model: SendMessagesResponse = result.model
     assert_type(result.event_id, int)
+    assert_type(result.model, SendMessagesResponse)
     assert_type(result.send_response, SendResponse)
-    assert_type(response.cost_breakdown, tuple[CostBreakdown, ...])
-    assert_type(first.cost, float)
-    assert_type(first.network, str)
-    assert_type(first.quantity, int)
-    assert_type(response.cost, float)
-    assert_type(response.remaining_balance, float)
-    assert_type(response.parts, int)
-    assert_type(response.messages, int)
-    assert_type(response.sample, str | None)
-    assert_type(response.error_report, tuple[ErrorDetail, ...])
-    assert_type(report[0].code, str)
+    assert_type(result.send_response.cost_breakdown, list[CostBreakdown] | Unset)
+    assert_type(first.quantity, int | Unset)
+    assert_type(response.cost, float | Unset)
+    assert_type(response.remaining_balance, float | Unset)
+    assert_type(response.parts, int | Unset)
+    assert_type(response.messages, int | Unset)
+    assert_type(response.sample, str | None | Unset)
+    assert_type(response.error_report, list[ErrorDetail] | Unset)
+    assert_type(result.error_report, list[ErrorDetail])
+    assert_type(result.error_report[0].code, str | Unset)
     assert_type(result.status_code, int)
+    assert_type(model.additional_properties, dict[str, Any])
     vendor_style: object = result["sendResponse"]["eventId"]  # 0.2.0 code: a plain dict read
     assert vendor_style == event_id
-    assert (sample, field, errors, status) == ("Hello", "messages[2].destination", (), 200)
+    assert json.loads(json.dumps(result))["sendResponse"]["eventId"] == event_id
+    assert (sample, field, errors, status) == ("Hello", "messages[2].destination", [], 200)
     assert (quantity, remaining, parts, messages) == (2, 10.0, 2, 2)
     return takes_int(event_id), takes_float(cost), takes_str(network + code)
 
@@ -111,6 +121,7 @@ def use_balance(balance: Balance) -> float:
     """Read a balance as a user would."""
     amount: float = balance.balance
     assert_type(balance.balance, float)
+    assert_type(balance.model.balance, float)
     assert json.dumps(balance) == '{"balance": 10.5}'
     return takes_float(amount)
 

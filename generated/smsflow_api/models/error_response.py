@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
@@ -23,12 +24,15 @@ class ErrorResponse:
         errors (list[ErrorDetail] | Unset):
         code (str | Unset): Some endpoints put the code here instead of in `errors[0].code`.
         message (str | Unset):
+        trace_id (str | Unset): The server's trace id of the failed request, when it reports one.
     """
 
     status_code: int | Unset = UNSET
     errors: list[ErrorDetail] | Unset = UNSET
     code: str | Unset = UNSET
     message: str | Unset = UNSET
+    trace_id: str | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         status_code = self.status_code
@@ -44,8 +48,10 @@ class ErrorResponse:
 
         message = self.message
 
-        field_dict: dict[str, Any] = {}
+        trace_id = self.trace_id
 
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
         field_dict.update({})
         if status_code is not UNSET:
             field_dict["statusCode"] = status_code
@@ -55,6 +61,8 @@ class ErrorResponse:
             field_dict["code"] = code
         if message is not UNSET:
             field_dict["message"] = message
+        if trace_id is not UNSET:
+            field_dict["traceId"] = trace_id
 
         return field_dict
 
@@ -78,11 +86,31 @@ class ErrorResponse:
 
         message = d.pop("message", UNSET)
 
+        trace_id = d.pop("traceId", UNSET)
+
         error_response = cls(
             status_code=status_code,
             errors=errors,
             code=code,
             message=message,
+            trace_id=trace_id,
         )
 
+        error_response.additional_properties = d
         return error_response
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

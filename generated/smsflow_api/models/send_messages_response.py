@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
@@ -19,19 +20,22 @@ T = TypeVar("T", bound="SendMessagesResponse")
 class SendMessagesResponse:
     """
     Attributes:
-        status_code (int):
-        send_response (SendResponse):
+        send_response (SendResponse): Tolerant reader: only `eventId` is required (it proves the send was accepted);
+            every
+            other field may be missing, and unknown fields are kept.
+        status_code (int | Unset):
         errors (list[ErrorDetail] | None | Unset):
     """
 
-    status_code: int
     send_response: SendResponse
+    status_code: int | Unset = UNSET
     errors: list[ErrorDetail] | None | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        status_code = self.status_code
-
         send_response = self.send_response.to_dict()
+
+        status_code = self.status_code
 
         errors: list[dict[str, Any]] | None | Unset
         if isinstance(self.errors, Unset):
@@ -46,13 +50,14 @@ class SendMessagesResponse:
             errors = self.errors
 
         field_dict: dict[str, Any] = {}
-
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "statusCode": status_code,
                 "sendResponse": send_response,
             }
         )
+        if status_code is not UNSET:
+            field_dict["statusCode"] = status_code
         if errors is not UNSET:
             field_dict["errors"] = errors
 
@@ -64,9 +69,9 @@ class SendMessagesResponse:
         from ..models.send_response import SendResponse
 
         d = dict(src_dict)
-        status_code = d.pop("statusCode")
-
         send_response = SendResponse.from_dict(d.pop("sendResponse"))
+
+        status_code = d.pop("statusCode", UNSET)
 
         def _parse_errors(data: object) -> list[ErrorDetail] | None | Unset:
             if data is None:
@@ -91,9 +96,26 @@ class SendMessagesResponse:
         errors = _parse_errors(d.pop("errors", UNSET))
 
         send_messages_response = cls(
-            status_code=status_code,
             send_response=send_response,
+            status_code=status_code,
             errors=errors,
         )
 
+        send_messages_response.additional_properties = d
         return send_messages_response
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

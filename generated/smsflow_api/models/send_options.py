@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping
 from typing import Any, Self, TypeVar, cast
 
@@ -13,22 +12,22 @@ T = TypeVar("T", bound="SendOptions")
 class SendOptions:
     """
     Attributes:
-        start_delivery_utc (datetime.datetime | None): null to send now, or the UTC time (ISO 8601) to schedule the send
-            for.
+        start_delivery_utc (None | str): null to send now, or the UTC time to schedule the send for, as
+            `YYYY-MM-DDTHH:MM:SSZ`. Decision: always with `Z`, never an offset: ASP.NET binds
+            a value with an offset (even `+00:00`) as a local time of the server's time zone.
+            Decision: years 1000 to 9999.
+             Example: 2030-01-01T08:00:00Z.
         campaign_name (str): A label for the send. Decision: 1 to 255 characters.
-        check_opt_outs (bool): Skip recipients who opted out. Default: True.
+        check_opt_outs (bool): Skip recipients who opted out (the SDKs send `true` unless told otherwise).
     """
 
-    start_delivery_utc: datetime.datetime | None
+    start_delivery_utc: None | str
     campaign_name: str
-    check_opt_outs: bool = True
+    check_opt_outs: bool
 
     def to_dict(self) -> dict[str, Any]:
         start_delivery_utc: None | str
-        if isinstance(self.start_delivery_utc, datetime.datetime):
-            start_delivery_utc = self.start_delivery_utc.isoformat()
-        else:
-            start_delivery_utc = self.start_delivery_utc
+        start_delivery_utc = self.start_delivery_utc
 
         campaign_name = self.campaign_name
 
@@ -50,18 +49,10 @@ class SendOptions:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
 
-        def _parse_start_delivery_utc(data: object) -> datetime.datetime | None:
+        def _parse_start_delivery_utc(data: object) -> None | str:
             if data is None:
                 return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                start_delivery_utc_type_0 = datetime.datetime.fromisoformat(data)
-
-                return start_delivery_utc_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None, data)
+            return cast(None | str, data)
 
         start_delivery_utc = _parse_start_delivery_utc(d.pop("startDeliveryUtc"))
 

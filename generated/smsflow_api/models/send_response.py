@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
@@ -17,47 +18,36 @@ T = TypeVar("T", bound="SendResponse")
 
 @_attrs_define
 class SendResponse:
-    """
-    Attributes:
-        cost (float): Credits charged for this send.
-        remaining_balance (float): Credits left after it.
-        event_id (int): Identifies the send; store it against your own records.
-        messages (int): Messages accepted.
-        parts (int): SMS parts (segments) billed.
-        cost_breakdown (list[CostBreakdownItem]):
-        error_report (list[ErrorDetail]): Per-message problems, e.g. `OPTED_OUT` recipients that were skipped.
-        sample (None | str | Unset): The first message's text.
+    """Tolerant reader: only `eventId` is required (it proves the send was accepted); every
+    other field may be missing, and unknown fields are kept.
+
+        Attributes:
+            event_id (int): Identifies the send; store it against your own records.
+            cost (float | Unset): Credits charged for this send.
+            remaining_balance (float | Unset): Credits left after it.
+            sample (None | str | Unset): The first message's text.
+            messages (int | Unset): Messages accepted.
+            parts (int | Unset): SMS parts (segments) billed.
+            cost_breakdown (list[CostBreakdownItem] | Unset):
+            error_report (list[ErrorDetail] | Unset): Per-message problems, e.g. `OPTED_OUT` recipients that were skipped.
     """
 
-    cost: float
-    remaining_balance: float
     event_id: int
-    messages: int
-    parts: int
-    cost_breakdown: list[CostBreakdownItem]
-    error_report: list[ErrorDetail]
+    cost: float | Unset = UNSET
+    remaining_balance: float | Unset = UNSET
     sample: None | str | Unset = UNSET
+    messages: int | Unset = UNSET
+    parts: int | Unset = UNSET
+    cost_breakdown: list[CostBreakdownItem] | Unset = UNSET
+    error_report: list[ErrorDetail] | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        event_id = self.event_id
+
         cost = self.cost
 
         remaining_balance = self.remaining_balance
-
-        event_id = self.event_id
-
-        messages = self.messages
-
-        parts = self.parts
-
-        cost_breakdown = []
-        for cost_breakdown_item_data in self.cost_breakdown:
-            cost_breakdown_item = cost_breakdown_item_data.to_dict()
-            cost_breakdown.append(cost_breakdown_item)
-
-        error_report = []
-        for error_report_item_data in self.error_report:
-            error_report_item = error_report_item_data.to_dict()
-            error_report.append(error_report_item)
 
         sample: None | str | Unset
         if isinstance(self.sample, Unset):
@@ -65,21 +55,45 @@ class SendResponse:
         else:
             sample = self.sample
 
-        field_dict: dict[str, Any] = {}
+        messages = self.messages
 
+        parts = self.parts
+
+        cost_breakdown: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.cost_breakdown, Unset):
+            cost_breakdown = []
+            for cost_breakdown_item_data in self.cost_breakdown:
+                cost_breakdown_item = cost_breakdown_item_data.to_dict()
+                cost_breakdown.append(cost_breakdown_item)
+
+        error_report: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.error_report, Unset):
+            error_report = []
+            for error_report_item_data in self.error_report:
+                error_report_item = error_report_item_data.to_dict()
+                error_report.append(error_report_item)
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "cost": cost,
-                "remainingBalance": remaining_balance,
                 "eventId": event_id,
-                "messages": messages,
-                "parts": parts,
-                "costBreakdown": cost_breakdown,
-                "errorReport": error_report,
             }
         )
+        if cost is not UNSET:
+            field_dict["cost"] = cost
+        if remaining_balance is not UNSET:
+            field_dict["remainingBalance"] = remaining_balance
         if sample is not UNSET:
             field_dict["sample"] = sample
+        if messages is not UNSET:
+            field_dict["messages"] = messages
+        if parts is not UNSET:
+            field_dict["parts"] = parts
+        if cost_breakdown is not UNSET:
+            field_dict["costBreakdown"] = cost_breakdown
+        if error_report is not UNSET:
+            field_dict["errorReport"] = error_report
 
         return field_dict
 
@@ -89,29 +103,11 @@ class SendResponse:
         from ..models.error_detail import ErrorDetail
 
         d = dict(src_dict)
-        cost = d.pop("cost")
-
-        remaining_balance = d.pop("remainingBalance")
-
         event_id = d.pop("eventId")
 
-        messages = d.pop("messages")
+        cost = d.pop("cost", UNSET)
 
-        parts = d.pop("parts")
-
-        cost_breakdown = []
-        _cost_breakdown = d.pop("costBreakdown")
-        for cost_breakdown_item_data in _cost_breakdown:
-            cost_breakdown_item = CostBreakdownItem.from_dict(cost_breakdown_item_data)
-
-            cost_breakdown.append(cost_breakdown_item)
-
-        error_report = []
-        _error_report = d.pop("errorReport")
-        for error_report_item_data in _error_report:
-            error_report_item = ErrorDetail.from_dict(error_report_item_data)
-
-            error_report.append(error_report_item)
+        remaining_balance = d.pop("remainingBalance", UNSET)
 
         def _parse_sample(data: object) -> None | str | Unset:
             if data is None:
@@ -122,15 +118,54 @@ class SendResponse:
 
         sample = _parse_sample(d.pop("sample", UNSET))
 
+        messages = d.pop("messages", UNSET)
+
+        parts = d.pop("parts", UNSET)
+
+        _cost_breakdown = d.pop("costBreakdown", UNSET)
+        cost_breakdown: list[CostBreakdownItem] | Unset = UNSET
+        if _cost_breakdown is not UNSET:
+            cost_breakdown = []
+            for cost_breakdown_item_data in _cost_breakdown:
+                cost_breakdown_item = CostBreakdownItem.from_dict(cost_breakdown_item_data)
+
+                cost_breakdown.append(cost_breakdown_item)
+
+        _error_report = d.pop("errorReport", UNSET)
+        error_report: list[ErrorDetail] | Unset = UNSET
+        if _error_report is not UNSET:
+            error_report = []
+            for error_report_item_data in _error_report:
+                error_report_item = ErrorDetail.from_dict(error_report_item_data)
+
+                error_report.append(error_report_item)
+
         send_response = cls(
+            event_id=event_id,
             cost=cost,
             remaining_balance=remaining_balance,
-            event_id=event_id,
+            sample=sample,
             messages=messages,
             parts=parts,
             cost_breakdown=cost_breakdown,
             error_report=error_report,
-            sample=sample,
         )
 
+        send_response.additional_properties = d
         return send_response
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -214,6 +214,7 @@ class BaseClient(Generic[H]):
             on_progress=on_progress,
             total=total,
             ledger=self._ledger,
+            shared_rate=self._rate_limit,
         )
 
     def __del__(self) -> None:

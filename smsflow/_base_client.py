@@ -223,6 +223,7 @@ class BaseClient(Generic[H]):
             on_progress=on_progress,
             total=total,
             ledger=self._ledger,
+            shared_rate=self._rate_limit,
         )
 
     def __del__(self) -> None:

@@ -62,8 +62,8 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         sleep: Sleeps between retries (injectable: tests never really sleep).
         ledger: An idempotency ledger (``SqliteLedger``, ``RedisLedger``, ``PostgresLedger``)
             for ``send_sms(idempotency_key=...)``.
-        rate_limit: A limit shared by all your processes (``RedisRateLimit``): each send
-            waits for its slot.
+        rate_limit: A limit shared by all your processes (``RedisRateLimit``): each
+            ``send_sms`` and each ``send_bulk`` batch waits for its slot.
         random_source: Floats in [0, 1) for jitter (injectable).
         default_country: The country of national numbers (``082 123 4567``) in ``send_sms``
             and ``send_bulk``: a region code (default ``"ZA"``) or calling code; ``None``

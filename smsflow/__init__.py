@@ -48,13 +48,12 @@ from ._sms import SmsSegments, segments
 from ._sync_client import SmsFlowClient
 from ._tokens import FileTokenStore, MemoryTokenStore, Token, TokenStore
 from ._validate import Message
+from ._version import __version__
 
 if TYPE_CHECKING:
     from smsflow_api.models import CostBreakdownItem as CostBreakdown
     from smsflow_api.models import ErrorDetail, SendResponse
     from smsflow_api.types import UNSET, Unset
-
-__version__ = "1.0.0"
 
 # The generated models users meet in results, imported on first use (import smsflow stays
 # light: docs/performance.md). They are the generated classes themselves, not copies.

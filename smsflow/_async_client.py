@@ -14,7 +14,7 @@ import httpx
 
 from . import _waits
 from ._base_client import END_OF_INPUT, BaseClient
-from ._bulk import BulkEngine, FlowAnswer
+from ._bulk import BatchAnswer, BulkEngine
 from ._bulk_run import AsyncBulkRun
 from ._bulk_types import (
     DEFAULT_BATCH_SIZE,
@@ -25,12 +25,13 @@ from ._bulk_types import (
     BulkProgress,
     MessageOutcome,
 )
-from ._capped_body import answer_deadline, aread_capped
+from ._capped_body import answer_deadline, aread_capped, mark_written
 from ._config import TimeoutTypes, tls_context, trusts_env
-from ._core import Outcome, Step
+from ._core import Outcome
 from ._errors import SmsFlowError
+from ._fetch_state import one_call
 from ._idempotency import asend_once, check_ledger
-from ._operation import Operation
+from ._operation import Operation, Step
 from ._results import AuthToken, Balance, SendResult
 from ._retry import RetryPolicy
 from ._validate import MessageLike
@@ -89,13 +90,15 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
         self._auth.http = self._http
 
     async def _send_once(self, op: Operation[Any]) -> httpx.Response:
-        deadline = answer_deadline(op)
+        request = op.build(self._http)
+        mark_written(request)  # the auth flow marks it again after any wait for a token
         response = await self._http.send(
-            op.build(self._http),
+            request,
             auth=self._auth if op.authenticated else None,
             follow_redirects=False,
             stream=True,
         )
+        deadline = answer_deadline(op, response.request)
         try:
             await aread_capped(op, self._config.max_response_bytes, response, deadline)
         finally:
@@ -103,9 +106,13 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
         return response
 
     async def _execute(self, op: Operation[T], policy: RetryPolicy | None = None) -> T:
+        with one_call():
+            return await self._execute_call(op, policy)
+
+    async def _execute_call(self, op: Operation[T], policy: RetryPolicy | None) -> T:
         self._check_open()
         flow = self._core.run(op, policy)
-        step: Step = next(flow)
+        step: Step[Any] = next(flow)
         while True:
             outcome: Outcome = None
             if isinstance(step, float):
@@ -178,6 +185,7 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
         retries: int = DEFAULT_RETRIES,
         retry: bool = False,
         journal: str | os.PathLike[str] | None = None,
+        idempotency_key: Callable[[int, Any], str] | None = None,
         resend_unknown: bool = False,
         on_progress: Callable[[BulkProgress], None] | None = None,
         total: int | None = None,
@@ -208,6 +216,7 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
             retries=retries,
             retry=retry,
             journal=journal,
+            idempotency_key=idempotency_key,
             resend_unknown=resend_unknown,
             total=total,
             timeout=timeout,
@@ -253,8 +262,12 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
                 engine.close()
 
     async def _send_batch(self, engine: BulkEngine, batch: Batch) -> BatchResult:
+        with one_call():  # the batch's retries are one call's retries
+            return await self._send_batch_flow(engine, batch)
+
+    async def _send_batch_flow(self, engine: BulkEngine, batch: Batch) -> BatchResult:
         flow = engine.batch_flow(batch)
-        answer: FlowAnswer = None
+        answer: BatchAnswer = None
         while True:
             try:
                 step = flow.send(answer)

@@ -21,14 +21,14 @@ from ._bulk_types import BulkProgress, BulkSettings
 from ._config import DEFAULT_LIMITS, DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes, resolve_config
 from ._core import Core
 from ._destinations import check_default_country
-from ._errors import SmsFlowError, SmsFlowValidationError
+from ._errors import SmsFlowError, SmsFlowValidationError, invalid
 from ._idempotency import check_ledger_setting, check_rate_limit_setting, messages_in
 from ._ledger import Ledger
 from ._logging import configure_from_env
 from ._retry import DEFAULT_MAX_RETRY_AFTER, RetryPolicy
 from ._shared_rate import SharedRateLimit
 from ._tokens import TokenStore
-from ._validate import MessageLike, invalid
+from ._validate import MessageLike
 
 __all__ = ["END_OF_INPUT", "BaseClient"]
 
@@ -216,7 +216,14 @@ class BaseClient(Generic[H]):
             options["default_country"] = self._default_country
         settings = BulkSettings.build(**options)
         total = len(messages) if isinstance(messages, Sized) else None
-        return BulkEngine(self._core, settings, clock=clock, on_progress=on_progress, total=total)
+        return BulkEngine(
+            self._core,
+            settings,
+            clock=clock,
+            on_progress=on_progress,
+            total=total,
+            ledger=self._ledger,
+        )
 
     def __del__(self) -> None:
         if getattr(self, "_owns_http", False) and not getattr(self, "_closed", True):

@@ -12,10 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import logging
 import time
 from collections.abc import Generator, Iterable
 from json.encoder import encode_basestring
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar
 
 import httpx
 
@@ -28,24 +29,25 @@ from ._errors import (
     SmsFlowNetworkError,
     SmsFlowUnexpectedResponseError,
     error_for_response,
+    invalid,
     scrub,
 )
 from ._json import loads
 from ._logging import logger
-from ._operation import Operation
+from ._operation import Answer, Operation, Step
 from ._results import AuthToken, Balance, SendResult, ShapeError
 from ._retry import RetryMode, RetryPolicy, parse_retry_after
 from ._validate import (
     MessageLike,
+    StartDelivery,
     check_campaign_name,
     check_messages,
     check_start_delivery,
-    invalid,
     plain_columns,
 )
 from ._wire import route
 
-__all__ = ["Core", "Operation", "Outcome", "Step"]
+__all__ = ["Core", "Outcome"]
 
 T = TypeVar("T")
 
@@ -64,8 +66,8 @@ _NOT_SENT_ERRORS: Final = (
 )
 
 
-Outcome = httpx.Response | BaseException | None
-Step = Operation[Any] | float
+#: What the core's flow gets back for each attempt: the read answer or the exception raised.
+Outcome: TypeAlias = Answer[httpx.Response, BaseException]
 
 
 def _json_body(response: httpx.Response) -> Any:
@@ -129,10 +131,10 @@ class Core:
     def send_body(
         self,
         *,
-        campaign_name: Any,
+        campaign_name: str,
         messages: Iterable[MessageLike] | list[dict[str, str]],
-        start_delivery_utc: Any,
-        check_opt_outs: Any,
+        start_delivery_utc: StartDelivery,
+        check_opt_outs: bool,
         prevalidated: bool = False,
         normalize_destinations: bool = False,
         default_country: str | None = "ZA",
@@ -280,14 +282,13 @@ class Core:
         )
         where = f"{op.method} {httpx.URL(op.url).path}"
         if isinstance(exc, _NOT_SENT_ERRORS) or before:
-            error: SmsFlowError = SmsFlowNetworkError(
+            return SmsFlowNetworkError(
                 f"{where} was not sent: {type(exc).__name__}: {exc}".rstrip(": "),
                 code="CONNECT_FAILED",
                 retryable=not isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError),
                 request=request if isinstance(request, httpx.Request) else None,
+                before_request=True,
             )
-            error.before_request = True  # type: ignore[attr-defined]
-            return error
         if isinstance(exc, httpx.DecodingError):
             return SmsFlowUnexpectedResponseError(
                 f"{where}: the answer could not be decoded: {exc}",
@@ -329,7 +330,7 @@ class Core:
 
     def run(
         self, op: Operation[T], policy: RetryPolicy | None = None
-    ) -> Generator[Step, Outcome, T]:
+    ) -> Generator[Step[Any], Outcome, T]:
         """Drive one call: yield the operation to send or seconds to sleep; return the result.
 
         ``policy`` replaces the client's retry policy for this call (``send_bulk`` passes one
@@ -341,6 +342,8 @@ class Core:
         while True:
             attempt += 1
             started = time.perf_counter()
+            if not op.authenticated:  # the token call (authenticate()): count every request
+                self.cache.fetches += 1
             outcome = yield op
             try:
                 result = self.finish(op, outcome)
@@ -352,7 +355,7 @@ class Core:
                     attempt -= 1
                     continue
                 delay = policy.next_delay(error, attempt, op.mode)
-                if logger.isEnabledFor(10):
+                if logger.isEnabledFor(logging.DEBUG):
                     logger.debug(
                         "%s %s -> %s in %.1f ms (attempt %d): %s",
                         op.method,
@@ -375,7 +378,7 @@ class Core:
                 )
                 yield delay
                 continue
-            if logger.isEnabledFor(10):
+            if logger.isEnabledFor(logging.DEBUG):
                 logger.debug(
                     "%s %s -> %s in %.1f ms (attempt %d)",
                     op.method,

@@ -47,8 +47,8 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
-from smsflow._errors import SmsFlowValidationError
-from smsflow._validate import MAX_DESTINATION, MIN_DESTINATION, Message, invalid
+from smsflow._errors import SmsFlowValidationError, invalid
+from smsflow._validate import MAX_DESTINATION, MIN_DESTINATION, Message
 
 __all__ = [
     "CALLING_CODES",

@@ -130,6 +130,11 @@ def proves_not_sent(error: BaseException) -> bool:
     )
 
 
+def proves_not_sent_status(status: str) -> bool:
+    """True for the bulk outcomes that prove a batch was not accepted."""
+    return status in ("not_sent", "refused", "rejected")
+
+
 def settle(ledger: Ledger, claim: Claim, outcome: SendResult | BaseException) -> None:
     """Record the outcome of a claimed send: completed, released, or unknown."""
     if isinstance(outcome, SendResult):

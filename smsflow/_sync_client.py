@@ -12,7 +12,7 @@ import httpx
 
 from . import _waits
 from ._base_client import END_OF_INPUT, BaseClient
-from ._bulk import BulkEngine, FlowAnswer
+from ._bulk import BatchAnswer, BulkEngine
 from ._bulk_run import BulkRun
 from ._bulk_types import (
     DEFAULT_BATCH_SIZE,
@@ -23,12 +23,13 @@ from ._bulk_types import (
     BulkProgress,
     MessageOutcome,
 )
-from ._capped_body import answer_deadline, read_capped
+from ._capped_body import answer_deadline, mark_written, read_capped
 from ._config import TimeoutTypes, tls_context, trusts_env
-from ._core import Outcome, Step
+from ._core import Outcome
 from ._errors import SmsFlowError
+from ._fetch_state import one_call
 from ._idempotency import check_ledger, send_once
-from ._operation import Operation
+from ._operation import Operation, Step
 from ._results import AuthToken, Balance, SendResult
 from ._retry import RetryPolicy
 from ._validate import MessageLike
@@ -111,13 +112,15 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         self._auth.http = self._http
 
     def _send_once(self, op: Operation[Any]) -> httpx.Response:
-        deadline = answer_deadline(op)
+        request = op.build(self._http)
+        mark_written(request)  # the auth flow marks it again after any wait for a token
         response = self._http.send(
-            op.build(self._http),
+            request,
             auth=self._auth if op.authenticated else None,
             follow_redirects=False,
             stream=True,
         )
+        deadline = answer_deadline(op, response.request)
         try:
             read_capped(op, self._config.max_response_bytes, response, deadline)
         finally:
@@ -125,9 +128,13 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         return response
 
     def _execute(self, op: Operation[T], policy: RetryPolicy | None = None) -> T:
+        with one_call():
+            return self._execute_call(op, policy)
+
+    def _execute_call(self, op: Operation[T], policy: RetryPolicy | None) -> T:
         self._check_open()
         flow = self._core.run(op, policy)
-        step: Step = next(flow)
+        step: Step[Any] = next(flow)
         while True:
             outcome: Outcome = None
             if isinstance(step, float):
@@ -244,6 +251,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         retries: int = DEFAULT_RETRIES,
         retry: bool = False,
         journal: str | os.PathLike[str] | None = None,
+        idempotency_key: Callable[[int, Any], str] | None = None,
         resend_unknown: bool = False,
         on_progress: Callable[[BulkProgress], None] | None = None,
         total: int | None = None,
@@ -287,6 +295,12 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             resend_unknown: On resume, send again the batches whose outcome is unknown (the
                 earlier run was killed mid-request, or lost the answer). Off: they are
                 reported ``unknown`` and skipped; check the SMSFlow portal first.
+            idempotency_key: A function ``(index, message) -> key`` giving each message an
+                idempotency key in the client's ``ledger=``: a message whose key completed
+                before is ``already_sent`` (its stored ``event_id``), one in flight elsewhere
+                or unknown is ``unknown`` (``resend_unknown=True`` sends it anyway). Any
+                number of runs, in any processes, send each key at most once. Not with
+                ``journal=``.
             on_progress: Called with a :class:`~smsflow.BulkProgress` after each batch and
                 at the end, in the iterating thread.
             total: The number of input messages, for ``BulkProgress.eta`` when ``messages``
@@ -328,6 +342,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             retries=retries,
             retry=retry,
             journal=journal,
+            idempotency_key=idempotency_key,
             resend_unknown=resend_unknown,
             total=total,
             timeout=timeout,
@@ -363,8 +378,12 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             engine.close()
 
     def _send_batch(self, engine: BulkEngine, batch: Batch) -> BatchResult:
+        with one_call():  # the batch's retries are one call's retries
+            return self._send_batch_flow(engine, batch)
+
+    def _send_batch_flow(self, engine: BulkEngine, batch: Batch) -> BatchResult:
         flow = engine.batch_flow(batch)
-        answer: FlowAnswer = None
+        answer: BatchAnswer = None
         while True:
             try:
                 step = flow.send(answer)

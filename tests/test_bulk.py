@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Literal
 
@@ -578,6 +579,11 @@ def test_with_injected_faults_outcomes_add_up_and_nothing_is_accepted_twice(kind
         {"retries": -1},
         {"max_parts": 0},
         {"messages_per_second": 0},
+        {"messages_per_second": -1},
+        {"messages_per_second": math.inf},
+        {"messages_per_second": math.nan},
+        {"messages_per_second": True},
+        {"messages_per_second": "10"},
         {"default_country": "XX"},
         {"normalize_destinations": "yes"},
         {"journal": 42},

@@ -14,17 +14,7 @@ import httpx
 
 from . import _waits
 from ._base_client import END_OF_INPUT, BaseClient
-from ._bulk import BatchAnswer, BulkEngine
-from ._bulk_run import AsyncBulkRun
-from ._bulk_types import (
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_CONCURRENCY,
-    DEFAULT_RETRIES,
-    Batch,
-    BatchResult,
-    BulkProgress,
-    MessageOutcome,
-)
+from ._bulk_defaults import DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, DEFAULT_RETRIES
 from ._capped_body import answer_deadline, aread_capped, mark_written
 from ._config import TimeoutTypes, tls_context, trusts_env
 from ._core import Outcome
@@ -36,8 +26,12 @@ from ._results import AuthToken, Balance, SendResult
 from ._retry import RetryPolicy
 from ._validate import MessageLike
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # asyncio and the bulk machinery load on first use (docs/performance.md)
     import asyncio
+
+    from ._bulk import BatchAnswer, BulkEngine
+    from ._bulk_run import AsyncBulkRun
+    from ._bulk_types import Batch, BatchResult, BulkProgress, MessageOutcome
 
 __all__ = ["AsyncSmsFlowClient"]
 
@@ -221,6 +215,8 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
             total=total,
             timeout=timeout,
         )
+        from ._bulk_run import AsyncBulkRun
+
         return AsyncBulkRun(self._bulk_outcomes(engine, messages), engine)
 
     async def _bulk_outcomes(

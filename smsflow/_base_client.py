@@ -10,14 +10,12 @@ from __future__ import annotations
 import random
 import warnings
 from collections.abc import AsyncIterable, Callable, Iterable, Sized
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
 from . import _waits
 from ._auth import SmsFlowAuth, TokenCache
-from ._bulk import BulkEngine
-from ._bulk_types import BulkProgress, BulkSettings
 from ._config import DEFAULT_LIMITS, DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes, resolve_config
 from ._core import Core
 from ._errors import SmsFlowError, SmsFlowValidationError, invalid
@@ -28,6 +26,10 @@ from ._retry import DEFAULT_MAX_RETRY_AFTER, RetryPolicy
 from ._shared_rate import SharedRateLimit
 from ._tokens import TokenStore
 from ._validate import MessageLike
+
+if TYPE_CHECKING:  # the bulk machinery loads on the first send_bulk (docs/performance.md)
+    from ._bulk import BulkEngine
+    from ._bulk_types import BulkProgress
 
 __all__ = ["END_OF_INPUT", "BaseClient"]
 
@@ -205,6 +207,9 @@ class BaseClient(Generic[H]):
             raise invalid(
                 "on_progress must be a callable or None", "INVALID_REQUEST", "on_progress"
             )
+        from ._bulk import BulkEngine
+        from ._bulk_types import BulkSettings
+
         settings = BulkSettings.build(**options)
         total = len(messages) if isinstance(messages, Sized) else None
         return BulkEngine(

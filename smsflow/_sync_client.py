@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Generator, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx
 
 from . import _waits
 from ._base_client import END_OF_INPUT, BaseClient
-from ._bulk import BatchAnswer, BulkEngine
-from ._bulk_run import BulkRun
-from ._bulk_types import (
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_CONCURRENCY,
-    DEFAULT_RETRIES,
-    Batch,
-    BatchResult,
-    BulkProgress,
-    MessageOutcome,
-)
+from ._bulk_defaults import DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, DEFAULT_RETRIES
 from ._capped_body import answer_deadline, mark_written, read_capped
 from ._config import TimeoutTypes, tls_context, trusts_env
 from ._core import Outcome
@@ -33,6 +22,13 @@ from ._operation import Operation, Step
 from ._results import AuthToken, Balance, SendResult
 from ._retry import RetryPolicy
 from ._validate import MessageLike
+
+if TYPE_CHECKING:  # the bulk machinery loads on the first send_bulk (docs/performance.md)
+    from concurrent.futures import Future
+
+    from ._bulk import BatchAnswer, BulkEngine
+    from ._bulk_run import BulkRun
+    from ._bulk_types import Batch, BatchResult, BulkProgress, MessageOutcome
 
 __all__ = ["SmsFlowClient"]
 
@@ -341,6 +337,8 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             total=total,
             timeout=timeout,
         )
+        from ._bulk_run import BulkRun
+
         return BulkRun(self._bulk_outcomes(engine, messages), engine)
 
     def _bulk_outcomes(
@@ -348,6 +346,8 @@ class SmsFlowClient(BaseClient[httpx.Client]):
     ) -> Generator[list[MessageOutcome], None, None]:
         source = iter(messages)
         engine.start()
+        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
         running: dict[Future[BatchResult], Batch] = {}
         pool = ThreadPoolExecutor(engine.concurrency, thread_name_prefix="smsflow-bulk")
         try:

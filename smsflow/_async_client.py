@@ -6,6 +6,7 @@ asyncio is imported on first use (``import smsflow`` stays light).
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
@@ -16,15 +17,18 @@ from . import _waits
 from ._base_client import END_OF_INPUT, BaseClient
 from ._bulk_defaults import DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, DEFAULT_RETRIES
 from ._capped_body import answer_deadline, aread_capped, mark_written
-from ._config import TimeoutTypes, tls_context, trusts_env
+from ._config import DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes, tls_context, trusts_env
 from ._core import Outcome
 from ._errors import SmsFlowError
 from ._fetch_state import one_call
 from ._idempotency import asend_once, check_ledger
+from ._ledger import Ledger
 from ._operation import Operation, Step
 from ._results import AuthToken, Balance, SendResult
-from ._retry import RetryPolicy
-from ._validate import MessageLike
+from ._retry import DEFAULT_MAX_RETRY_AFTER, RetryPolicy
+from ._shared_rate import SharedRateLimit
+from ._tokens import TokenStore
+from ._validate import MessageLike, StartDelivery
 
 if TYPE_CHECKING:  # asyncio and the bulk machinery load on first use (docs/performance.md)
     import asyncio
@@ -56,8 +60,19 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
         retry_base_delay: float = 0.25,
         retry_max_delay: float = 2.0,
         *,
+        retry_max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+        token_timeout: TimeoutTypes = None,
+        token_store: TokenStore | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        limits: httpx.Limits | None = None,
+        allow_insecure_http: bool = False,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        clock: Callable[[], float] = _waits.wall,
         sleep: Callable[[float], Awaitable[None]] = _waits.async_sleep,
-        **options: Any,
+        random_source: Callable[[], float] = random.random,
+        ledger: Ledger | None = None,
+        rate_limit: SharedRateLimit | None = None,
     ) -> None:
         super().__init__(
             client_id,
@@ -67,10 +82,21 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
             retry_retries,
             retry_base_delay,
             retry_max_delay,
-            **options,
+            retry_max_retry_after=retry_max_retry_after,
+            token_timeout=token_timeout,
+            token_store=token_store,
+            http_client=http_client,
+            transport=transport,
+            limits=limits,
+            allow_insecure_http=allow_insecure_http,
+            max_response_bytes=max_response_bytes,
+            clock=clock,
+            random_source=random_source,
+            ledger=ledger,
+            rate_limit=rate_limit,
         )
         self._sleep = sleep
-        given = options.get("http_client")
+        given = http_client
         self._http = (
             given
             if given is not None
@@ -130,7 +156,7 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
         self,
         campaign_name: str,
         messages: Iterable[MessageLike],
-        start_delivery_utc: Any = None,
+        start_delivery_utc: StartDelivery = None,
         check_opt_outs: bool = True,
         retry: bool = False,
         *,
@@ -168,7 +194,7 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
         campaign_name: str,
         messages: Iterable[MessageLike] | AsyncIterable[MessageLike],
         *,
-        start_delivery_utc: Any = None,
+        start_delivery_utc: StartDelivery = None,
         check_opt_outs: bool = True,
         batch_size: int = DEFAULT_BATCH_SIZE,
         concurrency: int = DEFAULT_CONCURRENCY,

@@ -25,7 +25,7 @@ from ._logging import configure_from_env
 from ._retry import DEFAULT_MAX_RETRY_AFTER, RetryPolicy
 from ._shared_rate import SharedRateLimit
 from ._tokens import TokenStore
-from ._validate import MessageLike
+from ._validate import MessageLike, StartDelivery
 
 if TYPE_CHECKING:  # the bulk machinery loads on the first send_bulk (docs/performance.md)
     from ._bulk import BulkEngine
@@ -166,10 +166,10 @@ class BaseClient(Generic[H]):
 
     def _send_body(
         self,
-        campaign_name: Any,
+        campaign_name: str,
         messages: Iterable[MessageLike],
-        start_delivery_utc: Any,
-        check_opt_outs: Any,
+        start_delivery_utc: StartDelivery,
+        check_opt_outs: bool,
         normalize_destinations: bool = False,
     ) -> bytes:
         return self._core.send_body(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import Callable, Generator, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
@@ -13,15 +14,18 @@ from . import _waits
 from ._base_client import END_OF_INPUT, BaseClient
 from ._bulk_defaults import DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, DEFAULT_RETRIES
 from ._capped_body import answer_deadline, mark_written, read_capped
-from ._config import TimeoutTypes, tls_context, trusts_env
+from ._config import DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes, tls_context, trusts_env
 from ._core import Outcome
 from ._errors import SmsFlowError
 from ._fetch_state import one_call
 from ._idempotency import check_ledger, send_once
+from ._ledger import Ledger
 from ._operation import Operation, Step
 from ._results import AuthToken, Balance, SendResult
-from ._retry import RetryPolicy
-from ._validate import MessageLike
+from ._retry import DEFAULT_MAX_RETRY_AFTER, RetryPolicy
+from ._shared_rate import SharedRateLimit
+from ._tokens import TokenStore
+from ._validate import MessageLike, StartDelivery
 
 if TYPE_CHECKING:  # the bulk machinery loads on the first send_bulk (docs/performance.md)
     from concurrent.futures import Future
@@ -44,7 +48,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         base_url: API root (default: ``SMSFLOW_BASE_URL``, else ``https://portal.smsflow.co.za``).
             Plain http is refused for a non-loopback host unless ``allow_insecure_http=True``.
         timeout: Seconds per call (connect at most 10 s of it), or an ``httpx.Timeout``.
-        retry_retries: Retries after a failed attempt (default 0: none). See the README.
+        retry_retries: Retries after a failed attempt (default 0: none; see docs/errors.md).
         retry_base_delay: First backoff step in seconds (full jitter, doubling).
         retry_max_delay: Cap of one backoff wait, seconds.
         retry_max_retry_after: Longest ``Retry-After`` (s) waited out; longer ones raise.
@@ -77,8 +81,19 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         retry_base_delay: float = 0.25,
         retry_max_delay: float = 2.0,
         *,
+        retry_max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+        token_timeout: TimeoutTypes = None,
+        token_store: TokenStore | None = None,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        limits: httpx.Limits | None = None,
+        allow_insecure_http: bool = False,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        clock: Callable[[], float] = _waits.wall,
         sleep: Callable[[float], None] = _waits.sleep,
-        **options: Any,
+        random_source: Callable[[], float] = random.random,
+        ledger: Ledger | None = None,
+        rate_limit: SharedRateLimit | None = None,
     ) -> None:
         super().__init__(
             client_id,
@@ -88,10 +103,21 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             retry_retries,
             retry_base_delay,
             retry_max_delay,
-            **options,
+            retry_max_retry_after=retry_max_retry_after,
+            token_timeout=token_timeout,
+            token_store=token_store,
+            http_client=http_client,
+            transport=transport,
+            limits=limits,
+            allow_insecure_http=allow_insecure_http,
+            max_response_bytes=max_response_bytes,
+            clock=clock,
+            random_source=random_source,
+            ledger=ledger,
+            rate_limit=rate_limit,
         )
         self._sleep = sleep
-        given = options.get("http_client")
+        given = http_client
         self._http = (
             given
             if given is not None
@@ -159,7 +185,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         self,
         campaign_name: str,
         messages: Iterable[MessageLike],
-        start_delivery_utc: Any = None,
+        start_delivery_utc: StartDelivery = None,
         check_opt_outs: bool = True,
         retry: bool = False,
         *,
@@ -231,7 +257,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         campaign_name: str,
         messages: Iterable[MessageLike],
         *,
-        start_delivery_utc: Any = None,
+        start_delivery_utc: StartDelivery = None,
         check_opt_outs: bool = True,
         batch_size: int = DEFAULT_BATCH_SIZE,
         concurrency: int = DEFAULT_CONCURRENCY,

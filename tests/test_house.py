@@ -4,6 +4,7 @@ and ``import smsflow`` without the bulk machinery."""
 from __future__ import annotations
 
 import ast
+import inspect
 import pickle
 import subprocess
 import sys
@@ -51,3 +52,16 @@ def test_import_smsflow_leaves_the_bulk_machinery_unloaded() -> None:
         "smsflow._redis_rate",
     }
     assert set() == heavy & set(ast.literal_eval(done.stdout))
+
+
+def test_client_constructors_spell_out_every_keyword() -> None:
+    """IDEs and type checkers see every constructor keyword: no ``**options``; every argument
+    SmsFlowClient documents is a parameter of both clients, and every parameter is annotated."""
+    doc = inspect.getdoc(smsflow.SmsFlowClient) or ""
+    args = doc.split("Args:")[1].split("Raises:")[0].splitlines()
+    documented = {line.split(":")[0].strip() for line in args if line[:5].strip() and ":" in line}
+    for cls in (smsflow.SmsFlowClient, smsflow.AsyncSmsFlowClient):
+        params = inspect.signature(cls.__init__).parameters
+        assert inspect.Parameter.VAR_KEYWORD not in {p.kind for p in params.values()}, cls
+        assert set() == documented - set(params), cls
+        assert [] == [n for n, p in params.items() if n != "self" and p.annotation is p.empty]

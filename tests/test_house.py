@@ -29,16 +29,20 @@ def test_dir_lists_the_public_names_not_the_future_import() -> None:
 
 def test_import_smsflow_leaves_the_bulk_machinery_unloaded() -> None:
     """A script that sends one SMS loads no bulk engine, journal, rate gate or thread pool,
-    nor the ledgers and Redis stores; the names still import from smsflow on first use."""
+    nor the ledgers and Redis stores, nor attrs and the generated client before its first
+    call; the names still import from smsflow on first use."""
     code = (
         "import sys, smsflow\n"
-        "print(sorted(m for m in sys.modules if m.startswith(('smsflow', 'concurrent'))))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('smsflow', 'concurrent', 'attr'))))\n"
         "from smsflow import BulkProgress, BulkRun, MessageOutcome, RedisTokenStore\n"
     )
     done = subprocess.run(  # noqa: S603 - a fixed command
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     heavy = {
+        "attr",
+        "attrs",
+        "smsflow_api",
         "concurrent.futures",
         "smsflow._bulk",
         "smsflow._bulk_run",

@@ -6,10 +6,9 @@ asyncio is imported on first use (``import smsflow`` stays light).
 from __future__ import annotations
 
 import os
-import random
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeAlias, TypeVar
 
 import httpx
 
@@ -17,17 +16,14 @@ from . import _waits
 from ._base_client import END_OF_INPUT, BaseClient
 from ._bulk_defaults import DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, DEFAULT_RETRIES
 from ._capped_body import answer_deadline, aread_capped, mark_written
-from ._config import DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes, tls_context, trusts_env
+from ._config import TimeoutTypes, tls_context, trusts_env
 from ._core import Outcome
 from ._errors import SmsFlowError
 from ._fetch_state import one_call
 from ._idempotency import asend_once, check_ledger
-from ._ledger import Ledger
 from ._operation import Operation, Step
 from ._results import AuthToken, Balance, SendResult
-from ._retry import DEFAULT_MAX_RETRY_AFTER, RetryPolicy
-from ._shared_rate import SharedRateLimit
-from ._tokens import TokenStore
+from ._retry import RetryPolicy
 from ._validate import MessageLike, StartDelivery
 
 if TYPE_CHECKING:  # asyncio and the bulk machinery load on first use (docs/performance.md)
@@ -40,9 +36,10 @@ if TYPE_CHECKING:  # asyncio and the bulk machinery load on first use (docs/perf
 __all__ = ["AsyncSmsFlowClient"]
 
 T = TypeVar("T")
+AsyncSleep: TypeAlias = Callable[[float], Awaitable[None]]
 
 
-class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
+class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, AsyncSleep]):
     """Asynchronous client of the SMSFlow API: the same API as :class:`SmsFlowClient`, awaited.
 
     Safe for many concurrent tasks on one event loop (one token request however many start
@@ -50,64 +47,16 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
     an ``httpx.AsyncClient``. Close it with ``await client.aclose()`` or ``async with``.
     """
 
-    def __init__(
-        self,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        base_url: str | None = None,
-        timeout: TimeoutTypes = 30,
-        retry_retries: int = 0,
-        retry_base_delay: float = 0.25,
-        retry_max_delay: float = 2.0,
-        *,
-        retry_max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
-        token_timeout: TimeoutTypes = None,
-        token_store: TokenStore | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        limits: httpx.Limits | None = None,
-        allow_insecure_http: bool = False,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        clock: Callable[[], float] = _waits.wall,
-        sleep: Callable[[float], Awaitable[None]] = _waits.async_sleep,
-        random_source: Callable[[], float] = random.random,
-        ledger: Ledger | None = None,
-        rate_limit: SharedRateLimit | None = None,
-    ) -> None:
-        super().__init__(
-            client_id,
-            client_secret,
-            base_url,
-            timeout,
-            retry_retries,
-            retry_base_delay,
-            retry_max_delay,
-            retry_max_retry_after=retry_max_retry_after,
-            token_timeout=token_timeout,
-            token_store=token_store,
-            http_client=http_client,
-            transport=transport,
-            limits=limits,
-            allow_insecure_http=allow_insecure_http,
-            max_response_bytes=max_response_bytes,
-            clock=clock,
-            random_source=random_source,
-            ledger=ledger,
-            rate_limit=rate_limit,
+    def _default_sleep(self) -> AsyncSleep:
+        return _waits.async_sleep
+
+    def _new_http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            limits=self._limits,
+            transport=self._async_transport(),
+            verify=tls_context(),
+            trust_env=trusts_env(self._config.base_url),
         )
-        self._sleep = sleep
-        given = http_client
-        self._http = (
-            given
-            if given is not None
-            else httpx.AsyncClient(
-                limits=self._limits,
-                transport=self._async_transport(),
-                verify=tls_context(),
-                trust_env=trusts_env(self._config.base_url),
-            )
-        )
-        self._auth.http = self._http
 
     async def _send_once(self, op: Operation[Any]) -> httpx.Response:
         request = op.build(self._http)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import warnings
-from collections.abc import AsyncIterable, Callable, Iterable, Sized
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sized
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
@@ -33,7 +33,9 @@ if TYPE_CHECKING:  # the bulk machinery loads on the first send_bulk (docs/perfo
 
 __all__ = ["END_OF_INPUT", "BaseClient"]
 
-H = TypeVar("H", httpx.Client, httpx.AsyncClient)
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)  # the pooled httpx client
+X = TypeVar("X", httpx.BaseTransport, httpx.AsyncBaseTransport)  # its transport
+S = TypeVar("S", Callable[[float], None], Callable[[float], Awaitable[None]])  # the sleep
 
 END_OF_INPUT: Any = object()  # the end of a bulk run's input (both bulk drivers)
 
@@ -60,10 +62,12 @@ def _check_objects(token_store: object, limits: object, clock: object) -> None:
         )
 
 
-class BaseClient(Generic[H]):
-    """Settings, token cache and core shared by both clients (no I/O)."""
-
-    _http: H
+class BaseClient(Generic[H, X, S]):
+    """Settings, token cache and core shared by both clients (no I/O), and their one
+    constructor: the clients differ only in the httpx client, transport and sleep types
+    (``H``, ``X``, ``S``), their defaults (:meth:`_default_sleep`, :meth:`_new_http`) and I/O.
+    See :class:`~smsflow.SmsFlowClient` for the arguments.
+    """
 
     def __init__(
         self,
@@ -79,11 +83,12 @@ class BaseClient(Generic[H]):
         token_timeout: TimeoutTypes = None,
         token_store: TokenStore | None = None,
         http_client: H | None = None,
-        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+        transport: X | None = None,
         limits: httpx.Limits | None = None,
         allow_insecure_http: bool = False,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         clock: Callable[[], float] = _waits.wall,
+        sleep: S | None = None,
         random_source: Callable[[], float] = random.random,
         ledger: Ledger | None = None,
         rate_limit: SharedRateLimit | None = None,
@@ -121,7 +126,18 @@ class BaseClient(Generic[H]):
                 "own http_client=, set them on it instead",
                 code="INVALID_SETTING",
             )
-        self._transport = transport
+        self._transport: X | None = transport
+        self._sleep: S = sleep if sleep is not None else self._default_sleep()
+        self._http: H = http_client if http_client is not None else self._new_http()
+        self._auth.http = self._http
+
+    def _default_sleep(self) -> S:
+        """The sleep used when none is given (``time.sleep`` / ``asyncio.sleep``, via _waits)."""
+        raise NotImplementedError
+
+    def _new_http(self) -> H:
+        """The pooled httpx client created when none is given."""
+        raise NotImplementedError
 
     def _sync_transport(self) -> httpx.BaseTransport | None:
         if self._transport is not None and not isinstance(self._transport, httpx.BaseTransport):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 from collections.abc import Callable, Generator, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
@@ -14,17 +13,14 @@ from . import _waits
 from ._base_client import END_OF_INPUT, BaseClient
 from ._bulk_defaults import DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, DEFAULT_RETRIES
 from ._capped_body import answer_deadline, mark_written, read_capped
-from ._config import DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes, tls_context, trusts_env
+from ._config import TimeoutTypes, tls_context, trusts_env
 from ._core import Outcome
 from ._errors import SmsFlowError
 from ._fetch_state import one_call
 from ._idempotency import check_ledger, send_once
-from ._ledger import Ledger
 from ._operation import Operation, Step
 from ._results import AuthToken, Balance, SendResult
-from ._retry import DEFAULT_MAX_RETRY_AFTER, RetryPolicy
-from ._shared_rate import SharedRateLimit
-from ._tokens import TokenStore
+from ._retry import RetryPolicy
 from ._validate import MessageLike, StartDelivery
 
 if TYPE_CHECKING:  # the bulk machinery loads on the first send_bulk (docs/performance.md)
@@ -39,7 +35,7 @@ __all__ = ["SmsFlowClient"]
 T = TypeVar("T")
 
 
-class SmsFlowClient(BaseClient[httpx.Client]):
+class SmsFlowClient(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], None]]):
     """Synchronous client of the SMSFlow API. Thread-safe; share one per process.
 
     Args:
@@ -55,11 +51,13 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         token_timeout: Timeout of the token call (default: ``timeout``).
         token_store: Where tokens are kept (default: memory; see ``FileTokenStore``).
         http_client: Your own ``httpx.Client`` (proxies, mTLS, transports); not closed by us.
+        transport: An httpx transport for the client we create (e.g. ``Sandbox().transport()``).
         limits: Connection-pool limits of the client we create (default 100, all kept alive).
         allow_insecure_http: Permit ``http://`` to a remote host (never do this in production).
         max_response_bytes: Larger answers are refused (default 1 MiB).
         clock: Seconds since the epoch, for token expiry (injectable).
-        sleep: Sleeps between retries (injectable: tests never really sleep).
+        sleep: Sleeps between retries (default ``time.sleep``; for the async client an async
+            function, default ``asyncio.sleep``). Injectable: tests never really sleep.
         ledger: An idempotency ledger (``SqliteLedger``, ``RedisLedger``, ``PostgresLedger``)
             for ``send_sms(idempotency_key=...)``.
         rate_limit: A limit shared by all your processes (``RedisRateLimit``): each send
@@ -71,64 +69,16 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         SmsFlowValidationError: an invalid setting.
     """
 
-    def __init__(
-        self,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        base_url: str | None = None,
-        timeout: TimeoutTypes = 30,
-        retry_retries: int = 0,
-        retry_base_delay: float = 0.25,
-        retry_max_delay: float = 2.0,
-        *,
-        retry_max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
-        token_timeout: TimeoutTypes = None,
-        token_store: TokenStore | None = None,
-        http_client: httpx.Client | None = None,
-        transport: httpx.BaseTransport | None = None,
-        limits: httpx.Limits | None = None,
-        allow_insecure_http: bool = False,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        clock: Callable[[], float] = _waits.wall,
-        sleep: Callable[[float], None] = _waits.sleep,
-        random_source: Callable[[], float] = random.random,
-        ledger: Ledger | None = None,
-        rate_limit: SharedRateLimit | None = None,
-    ) -> None:
-        super().__init__(
-            client_id,
-            client_secret,
-            base_url,
-            timeout,
-            retry_retries,
-            retry_base_delay,
-            retry_max_delay,
-            retry_max_retry_after=retry_max_retry_after,
-            token_timeout=token_timeout,
-            token_store=token_store,
-            http_client=http_client,
-            transport=transport,
-            limits=limits,
-            allow_insecure_http=allow_insecure_http,
-            max_response_bytes=max_response_bytes,
-            clock=clock,
-            random_source=random_source,
-            ledger=ledger,
-            rate_limit=rate_limit,
+    def _default_sleep(self) -> Callable[[float], None]:
+        return _waits.sleep
+
+    def _new_http(self) -> httpx.Client:
+        return httpx.Client(
+            limits=self._limits,
+            transport=self._sync_transport(),
+            verify=tls_context(),
+            trust_env=trusts_env(self._config.base_url),
         )
-        self._sleep = sleep
-        given = http_client
-        self._http = (
-            given
-            if given is not None
-            else httpx.Client(
-                limits=self._limits,
-                transport=self._sync_transport(),
-                verify=tls_context(),
-                trust_env=trusts_env(self._config.base_url),
-            )
-        )
-        self._auth.http = self._http
 
     def _send_once(self, op: Operation[Any]) -> httpx.Response:
         request = op.build(self._http)

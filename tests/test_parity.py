@@ -552,11 +552,14 @@ def prepare(api: FakeApi, clock: Clock, call: Call) -> None:
     api.queue("balance", *call.balance)
 
 
+_LEDGERS = tempfile.TemporaryDirectory(prefix="smsflow-parity-")  # removed at exit
+
+
 def options(scenario: Scenario, clock: Clock) -> dict[str, Any]:
     extra = dict(scenario.options)
     if extra.pop("ledger", False):
-        folder = tempfile.mkdtemp(prefix="smsflow-parity-")
-        extra["ledger"] = SqliteLedger(os.path.join(folder, "ledger.sqlite3"), clock=clock)
+        path = os.path.join(_LEDGERS.name, f"ledger-{len(os.listdir(_LEDGERS.name))}.sqlite3")
+        extra["ledger"] = SqliteLedger(path, clock=clock)
     return {
         "client_id": CLIENT_ID,
         "client_secret": CLIENT_SECRET,

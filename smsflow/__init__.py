@@ -37,11 +37,6 @@ from ._errors import (
     SmsFlowValidationError,
 )
 from ._ledger import Claim, Ledger, LedgerEntry
-from ._ledger_postgres import PostgresLedger
-from ._ledger_redis import RedisLedger
-from ._ledger_sqlite import SqliteLedger
-from ._redis_rate import RedisRateLimit
-from ._redis_tokens import RedisTokenStore
 from ._results import AuthToken, Balance, SendResult
 from ._shared_rate import SharedRateLimit
 from ._sms import SmsSegments, segments
@@ -55,6 +50,12 @@ if TYPE_CHECKING:
     from smsflow_api.models import ErrorDetail, SendResponse
     from smsflow_api.types import UNSET, Unset
 
+    from ._ledger_postgres import PostgresLedger
+    from ._ledger_redis import RedisLedger
+    from ._ledger_sqlite import SqliteLedger
+    from ._redis_rate import RedisRateLimit
+    from ._redis_tokens import RedisTokenStore
+
 # The generated models users meet in results, imported on first use (import smsflow stays
 # light: docs/performance.md). They are the generated classes themselves, not copies.
 _GENERATED: dict[str, tuple[str, str]] = {
@@ -64,6 +65,17 @@ _GENERATED: dict[str, tuple[str, str]] = {
     "UNSET": ("smsflow_api.types", "UNSET"),
     "Unset": ("smsflow_api.types", "Unset"),
 }
+# The shared-state engines (docs/workers.md), also on first use: sqlite3 and the modules of the
+# redis/postgres extras stay out of a plain ``import smsflow``.
+_GENERATED.update(
+    {
+        "PostgresLedger": ("smsflow._ledger_postgres", "PostgresLedger"),
+        "RedisLedger": ("smsflow._ledger_redis", "RedisLedger"),
+        "SqliteLedger": ("smsflow._ledger_sqlite", "SqliteLedger"),
+        "RedisRateLimit": ("smsflow._redis_rate", "RedisRateLimit"),
+        "RedisTokenStore": ("smsflow._redis_tokens", "RedisTokenStore"),
+    }
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -141,15 +141,15 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
         retry: bool = False,
         *,
         timeout: TimeoutTypes = None,
-        normalize_destinations: bool = False,
+        normalize_destinations: bool = True,
         idempotency_key: str | None = None,
         force_resend: bool = False,
     ) -> SendResult:
         """Send (or schedule) 1-1000 messages as one event. See :meth:`SmsFlowClient.send_sms`."""
-        body = self._send_body(
+        body, sent_to = self._send_body(
             campaign_name, messages, start_delivery_utc, check_opt_outs, normalize_destinations
         )
-        op = self._core.send_op(body, retry=retry, timeout=timeout)
+        op = self._core.send_op(body, retry=retry, timeout=timeout, destinations=sent_to)
 
         async def send() -> SendResult:
             if self._rate_limit is not None:  # the shared limit's I/O is blocking
@@ -180,7 +180,7 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
         concurrency: int = DEFAULT_CONCURRENCY,
         max_parts: int | None = None,
         normalize_destinations: bool = True,
-        default_country: str = "ZA",
+        default_country: str | None = None,
         messages_per_second: float | None = None,
         retries: int = DEFAULT_RETRIES,
         retry: bool = False,

@@ -40,6 +40,7 @@ from ._capped_body import answer_deadline, aread_capped, mark_written, read_capp
 from ._config import USER_AGENT, ClientConfig
 from ._errors import SmsFlowError, SmsFlowUnexpectedResponseError, error_for_response
 from ._fetch_state import FetchState, lock_timeout_error, lock_wait
+from ._logging import logger
 from ._operation import Operation
 from ._retry import RetryMode, parse_retry_after
 from ._tokens import MemoryTokenStore, Token, TokenStore, refresh_time
@@ -180,14 +181,17 @@ class TokenCache:
                 and fallback.is_valid(self._clock())
                 and response.status_code not in (401, 403)
             ):
+                logger.debug("token renewal failed (%s); the current token is kept", error.code)
                 self.renewal_failed(fallback)
                 return fallback
             self.fetch_state.failed(error)
+            logger.debug("token fetch failed: %s (HTTP %s)", error.code, response.status_code)
             raise _mark_before_request(error) from None
         self._token = token
         self._renew_after = 0.0
         self.fetch_state.succeeded()
         self._store.save(self._key, token)
+        logger.debug("token fetched (valid for %.0f s)", token.expires_at - self._clock())
         return token
 
     def no_answer(self, stale: Token | None, *, cancelled: bool = False) -> None:
@@ -280,7 +284,17 @@ class TokenCache:
         if current is None or current == refused:
             self.drop(refused)
             current = self.fresh()  # a shared store may already hold a newer token
+        logger.debug(
+            "401 for the current token: %s",
+            "fetching a new one" if current is None else "another one was already fetched",
+        )
         return current
+
+    def replay(self, request: httpx.Request, token: Token) -> httpx.Request:
+        """``request`` again with ``token`` (after a 401), logged at DEBUG without it."""
+        request.headers["Authorization"] = "Bearer " + token.value
+        logger.debug("replaying %s %s with the new token", request.method, request.url.path)
+        return request
 
     def drop(self, token: Token) -> None:
         """Forget ``token`` (it was refused with a 401), here and in the store."""
@@ -395,7 +409,7 @@ class SmsFlowAuth(httpx.Auth):
                         cache.end_shared_fetch(shared_lock)
                     fetched = True
             token = current
-            request.headers["Authorization"] = "Bearer " + token.value
+            request = cache.replay(request, token)
             mark_written(request)
             response = yield request
 
@@ -412,7 +426,8 @@ class SmsFlowAuth(httpx.Auth):
             return stale, False
         wait = lock_wait(request.extensions.get("timeout"))
         try:
-            await asyncio.wait_for(lock.acquire(), wait)
+            async with asyncio.timeout(wait):  # Lock.acquire is cancellation-safe
+                await lock.acquire()
         except TimeoutError:
             raise lock_timeout_error(wait) from None
         return None, True
@@ -487,7 +502,7 @@ class SmsFlowAuth(httpx.Auth):
                         cache.end_shared_fetch(shared_lock)
                     fetched = True
             token = current
-            request.headers["Authorization"] = "Bearer " + token.value
+            request = cache.replay(request, token)
             mark_written(request)
             response = yield request
 

@@ -20,6 +20,7 @@ from ._bulk import BulkEngine
 from ._bulk_types import BulkProgress, BulkSettings
 from ._config import DEFAULT_LIMITS, DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes, resolve_config
 from ._core import Core
+from ._destinations import check_default_country
 from ._errors import SmsFlowError, SmsFlowValidationError, invalid
 from ._idempotency import check_ledger_setting, check_rate_limit_setting, messages_in
 from ._ledger import Ledger
@@ -85,10 +86,15 @@ class BaseClient(Generic[H]):
         random_source: Callable[[], float] = random.random,
         ledger: Ledger | None = None,
         rate_limit: SharedRateLimit | None = None,
+        default_country: str | None = "ZA",
     ) -> None:
         configure_from_env()
         self._ledger = check_ledger_setting(ledger)
         self._rate_limit = check_rate_limit_setting(rate_limit)
+        try:
+            self._default_country = check_default_country(default_country)
+        except ValueError as exc:
+            raise SmsFlowValidationError(str(exc), code="INVALID_SETTING") from None
         policy = RetryPolicy(
             retries=retry_retries,
             base_delay=retry_base_delay,
@@ -168,14 +174,15 @@ class BaseClient(Generic[H]):
         messages: Iterable[MessageLike],
         start_delivery_utc: Any,
         check_opt_outs: Any,
-        normalize_destinations: bool = False,
-    ) -> bytes:
-        return self._core.send_body(
+        normalize_destinations: bool = True,
+    ) -> tuple[bytes, tuple[str, ...]]:
+        return self._core.send_request(
             campaign_name=campaign_name,
             messages=messages,
             start_delivery_utc=start_delivery_utc,
             check_opt_outs=check_opt_outs,
             normalize_destinations=normalize_destinations,
+            default_country=self._default_country,
         )
 
     def _rate_wait(self, body: bytes) -> float:
@@ -205,6 +212,8 @@ class BaseClient(Generic[H]):
             raise invalid(
                 "on_progress must be a callable or None", "INVALID_REQUEST", "on_progress"
             )
+        if options.get("default_country") is None:
+            options["default_country"] = self._default_country
         settings = BulkSettings.build(**options)
         total = len(messages) if isinstance(messages, Sized) else None
         return BulkEngine(

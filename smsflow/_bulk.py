@@ -67,7 +67,8 @@ from ._bulk_types import (
     MessageOutcome,
     OutcomeStatus,
 )
-from ._core import Core, normalized
+from ._core import Core
+from ._destinations import normalized
 from ._errors import (
     SmsFlowAuthenticationError,
     SmsFlowError,

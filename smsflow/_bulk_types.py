@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from ._config import TimeoutTypes
-from ._destinations import destination_problem
+from ._destinations import check_default_country
 from ._errors import SmsFlowValidationError, invalid
 from ._validate import MAX_MESSAGES_PER_REQUEST, check_campaign_name, check_start_delivery
 
@@ -170,7 +170,7 @@ class BulkSettings:
     concurrency: int = DEFAULT_CONCURRENCY
     max_parts: int | None = None
     normalize_destinations: bool = True
-    default_country: str = "ZA"
+    default_country: str | None = "ZA"
     messages_per_second: float | None = None
     retries: int = DEFAULT_RETRIES
     retry: bool = False
@@ -201,12 +201,10 @@ class BulkSettings:
             or rate <= 0
         ):
             raise _bad("messages_per_second", "a number > 0 or None", rate)
-        country = options.get("default_country", "ZA")
         try:
-            destination_problem("", default_country=country)
+            options["default_country"] = check_default_country(options.get("default_country", "ZA"))
         except ValueError as exc:
             raise invalid(str(exc), "INVALID_REQUEST", "default_country") from None
-        options["default_country"] = country.upper()
         key_for = options.get("idempotency_key")
         if key_for is not None and not callable(key_for):
             raise _bad("idempotency_key", "a function (index, message) -> str, or None", key_for)

@@ -14,7 +14,7 @@ import functools
 import json
 import logging
 import time
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Generator, Iterable
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar
 
@@ -22,24 +22,23 @@ import httpx
 
 from ._auth import TokenCache, token_path
 from ._config import USER_AGENT, ClientConfig
-from ._destinations import normalize_destination
+from ._destinations import normalizing
 from ._errors import (
     SmsFlowDeliveryUnknownError,
     SmsFlowError,
     SmsFlowNetworkError,
     SmsFlowUnexpectedResponseError,
-    SmsFlowValidationError,
     error_for_response,
     invalid,
     scrub,
 )
 from ._json import loads
 from ._logging import logger
+from ._models import read_model
 from ._operation import Answer, Operation, Step
 from ._results import AuthToken, Balance, SendResult, ShapeError
 from ._retry import RetryMode, RetryPolicy, parse_retry_after
 from ._validate import (
-    Message,
     MessageLike,
     StartDelivery,
     check_campaign_name,
@@ -49,7 +48,7 @@ from ._validate import (
 )
 from ._wire import route
 
-__all__ = ["Core", "Outcome", "normalized"]
+__all__ = ["Core", "Outcome"]
 
 T = TypeVar("T")
 
@@ -113,7 +112,7 @@ class Core:
             timeout=op.timeout,
             mode=op.mode,
             authenticated=op.authenticated,
-            parse=lambda response: AuthToken(fetch(response)),
+            parse=lambda response: AuthToken(fetch(response), _reported_schema(response)),
         )
 
     def balance_op(self, timeout: float | httpx.Timeout | None = None) -> Operation[Balance]:
@@ -139,13 +138,37 @@ class Core:
         check_opt_outs: bool,
         prevalidated: bool = False,
         normalize_destinations: bool = False,
+        default_country: str | None = "ZA",
     ) -> bytes:
-        """Validate a send's input and encode its JSON body.
+        """Validate a send's input and encode its JSON body (see :meth:`send_request`)."""
+        return self.send_request(
+            campaign_name=campaign_name,
+            messages=messages,
+            start_delivery_utc=start_delivery_utc,
+            check_opt_outs=check_opt_outs,
+            prevalidated=prevalidated,
+            normalize_destinations=normalize_destinations,
+            default_country=default_country,
+        )[0]
+
+    def send_request(
+        self,
+        *,
+        campaign_name: Any,
+        messages: Iterable[MessageLike] | list[dict[str, str]],
+        start_delivery_utc: Any,
+        check_opt_outs: Any,
+        prevalidated: bool = False,
+        normalize_destinations: bool = False,
+        default_country: str | None = "ZA",
+    ) -> tuple[bytes, tuple[str, ...]]:
+        """Validate a send's input; its JSON body and the destinations as they will be sent.
 
         The options go through the generated ``SendOptions`` model; the messages are the
         validated ``{"content", "destination"}`` dicts (what the generated ``Message.to_dict``
         writes; a contract test holds the two equal). With ``normalize_destinations`` each
-        destination goes through :func:`~smsflow.normalize_destination` (default country ZA).
+        destination goes through :func:`~smsflow.normalize_destination` with
+        ``default_country`` (the one phone-number policy of ``_destinations.py``).
 
         Raises:
             SmsFlowValidationError: any invalid input; nothing is sent.
@@ -168,15 +191,20 @@ class Core:
         )
         if columns is not None:  # about 3x faster than json.dumps for 1000 messages
             encoded = _messages_json(*columns)
+            destinations: tuple[str, ...] = tuple(columns[1])
         else:
-            items = (
-                messages
-                if prevalidated
-                else check_messages(_normalizing(messages, normalize_destinations))
-            )
-            encoded = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+            if prevalidated:  # a bulk batch: its engine keeps the destinations itself
+                encoded = json.dumps(messages, ensure_ascii=False, separators=(",", ":"))
+                destinations = ()
+            else:
+                items = check_messages(
+                    normalizing(messages, normalize_destinations, default_country)
+                )
+                encoded = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+                destinations = tuple(item["destination"] for item in items)
         # == json.dumps({"SendOptions": ..., "messages": ...}, ensure_ascii=False, compact)
-        return f'{{"SendOptions":{options},"messages":{encoded}}}'.encode()
+        body = f'{{"SendOptions":{options},"messages":{encoded}}}'.encode()
+        return body, destinations
 
     def send_op(
         self,
@@ -184,8 +212,10 @@ class Core:
         *,
         retry: bool,
         timeout: float | httpx.Timeout | None = None,
+        destinations: tuple[str, ...] = (),
     ) -> Operation[SendResult]:
-        """The send call for an encoded body (see :meth:`send_body`)."""
+        """The send call for an encoded body (see :meth:`send_body`); its result's
+        ``destinations`` are ``destinations`` (the numbers as sent)."""
         if not isinstance(retry, bool):
             raise invalid(f"retry must be True or False, not {retry!r}", "INVALID_REQUEST", "retry")
         return Operation(
@@ -197,7 +227,7 @@ class Core:
             timeout=self._timeout(timeout),
             mode=RetryMode.SEND_OPT_IN if retry else RetryMode.SEND,
             authenticated=True,
-            parse=lambda response: SendResult(_json_body(response)),
+            parse=lambda response: SendResult(_json_body(response), destinations),
         )
 
     # -- classifying ------------------------------------------------------------------------
@@ -361,51 +391,6 @@ class Core:
             return result
 
 
-def normalized(item: Any, index: int, default_country: str = "ZA") -> Any:
-    """``item`` with its destination normalised (a copy; ``item`` itself when unchanged).
-
-    Anything that is not a message with a ``str`` destination is returned as is, for
-    :func:`~smsflow._validate.check_message` to explain.
-
-    Raises:
-        SmsFlowValidationError: the destination cannot be normalised (code
-            ``INVALID_DESTINATION``, ``field`` ``messages[index].destination``).
-    """
-    if isinstance(item, Message):
-        destination: Any = item.destination
-    elif isinstance(item, Mapping):
-        destination = item.get("destination")
-    else:
-        return item
-    if not isinstance(destination, str):
-        return item
-    try:
-        value = normalize_destination(destination, default_country=default_country)
-    except SmsFlowValidationError as exc:
-        where = f"messages[{index}].destination"
-        raise invalid(f"{where}: {exc.message}", "INVALID_DESTINATION", where) from None
-    if value == destination:
-        return item
-    if isinstance(item, Message):
-        return Message(value, item.content)
-    return {**item, "destination": value}
-
-
-def _normalizing(messages: Any, normalize: object) -> Any:
-    """``messages``, normalising each destination on the way when ``normalize`` is True."""
-    if normalize is False:
-        return messages
-    if normalize is not True:
-        raise invalid(
-            f"normalize_destinations must be True or False, not {normalize!r}",
-            "INVALID_REQUEST",
-            "normalize_destinations",
-        )
-    if isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Iterable):
-        return messages  # check_messages says what is wrong with it
-    return (normalized(item, index) for index, item in enumerate(messages))
-
-
 @functools.lru_cache(maxsize=64, typed=True)
 def _options_json(start: dt.datetime | None, campaign: str, check_opt_outs: bool) -> str:
     """The ``SendOptions`` JSON (through the generated model), kept for repeated options.
@@ -438,6 +423,17 @@ def _messages_json(contents: list[str], destinations: list[str]) -> str:
     (checked by :func:`~smsflow._validate.plain_columns`), so they need no escaping."""
     quoted = map(encode_basestring, contents)
     return "[" + ",".join(map(_MESSAGE_JSON, quoted, destinations)) + "]"
+
+
+def _reported_schema(response: httpx.Response) -> str:
+    """The ``schema`` of an accepted token answer (read again through the generated model)."""
+    from smsflow_api.models import TokenResponse
+
+    try:
+        schema = read_model(TokenResponse, loads(response.content)).schema
+    except (ShapeError, ValueError):
+        schema = None
+    return schema if isinstance(schema, str) and schema else "Bearer"
 
 
 def _safe_text(content: bytes) -> str | None:

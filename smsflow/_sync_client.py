@@ -65,6 +65,9 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         rate_limit: A limit shared by all your processes (``RedisRateLimit``): each
             ``send_sms`` and each ``send_bulk`` batch waits for its slot.
         random_source: Floats in [0, 1) for jitter (injectable).
+        default_country: The country of national numbers (``082 123 4567``) in ``send_sms``
+            and ``send_bulk``: a region code (default ``"ZA"``) or calling code; ``None``
+            refuses national numbers (only ``+``/``00``/international digits accepted).
 
     Raises:
         SmsFlowAuthenticationError: missing credentials (no network call is made).
@@ -168,7 +171,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         retry: bool = False,
         *,
         timeout: TimeoutTypes = None,
-        normalize_destinations: bool = False,
+        normalize_destinations: bool = True,
         idempotency_key: str | None = None,
         force_resend: bool = False,
     ) -> SendResult:
@@ -177,8 +180,10 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         Args:
             campaign_name: A label for the send, 1-255 characters.
             messages: Any iterable of ``{"destination": ..., "content": ...}`` dicts or
-                :class:`~smsflow.Message` objects. Destinations are sent as given
-                (international form without ``+``: see :func:`smsflow.normalize_destination`).
+                :class:`~smsflow.Message` objects. Destinations follow the one phone-number
+                policy (:func:`smsflow.normalize_destination`): ``+27 82 123 4567``,
+                ``0027...``, spaces, dashes and brackets are sent as digits; national forms
+                (``082 123 4567``) use the client's ``default_country``.
             start_delivery_utc: ``None`` to send now, an aware ``datetime`` or an ISO-8601
                 string with an offset, to schedule (sent as UTC).
             check_opt_outs: Skip recipients who opted out (reported in ``error_report``).
@@ -186,9 +191,8 @@ class SmsFlowClient(BaseClient[httpx.Client]):
                 the send was not processed (refused connection, 408, 429) are retried anyway;
                 failures after which it may have been accepted never are.
             timeout: Seconds for this call instead of the client's ``timeout``.
-            normalize_destinations: Normalise each destination first with
-                :func:`~smsflow.normalize_destination` (``"082 123 4567"`` becomes
-                ``"27821234567"``; default country ZA). Off by default: sent as given.
+            normalize_destinations: ``False`` sends destinations exactly as given (they must
+                then be 8-15 digits already).
             idempotency_key: Send at most once per key (1-255 characters), across every
                 process sharing the client's ``ledger=``: a repeat returns the stored result
                 and sends nothing. See docs/workers.md.
@@ -196,7 +200,8 @@ class SmsFlowClient(BaseClient[httpx.Client]):
 
         Returns:
             :class:`~smsflow.SendResult`: ``result.event_id``, or
-            ``result["sendResponse"]["eventId"]`` as in smsflow 0.2.0.
+            ``result["sendResponse"]["eventId"]`` as in smsflow 0.2.0; ``result.destinations``
+            are the numbers as sent.
 
         Raises:
             SmsFlowValidationError: invalid input (nothing sent) or a 4xx refusal.
@@ -207,10 +212,10 @@ class SmsFlowClient(BaseClient[httpx.Client]):
                 message or the client has no ledger.
             SmsFlowError: any other failure (see the README's errors table).
         """
-        body = self._send_body(
+        body, sent_to = self._send_body(
             campaign_name, messages, start_delivery_utc, check_opt_outs, normalize_destinations
         )
-        op = self._core.send_op(body, retry=retry, timeout=timeout)
+        op = self._core.send_op(body, retry=retry, timeout=timeout, destinations=sent_to)
 
         def send() -> SendResult:
             if (wait := self._rate_wait(body)) > 0:
@@ -241,7 +246,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         concurrency: int = DEFAULT_CONCURRENCY,
         max_parts: int | None = None,
         normalize_destinations: bool = True,
-        default_country: str = "ZA",
+        default_country: str | None = None,
         messages_per_second: float | None = None,
         retries: int = DEFAULT_RETRIES,
         retry: bool = False,
@@ -275,7 +280,8 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             normalize_destinations: Normalise destinations with
                 :func:`~smsflow.normalize_destination` (and reject those that cannot be a
                 mobile number). ``False`` sends them as given.
-            default_country: The country of national numbers such as ``082 123 4567``.
+            default_country: The country of national numbers such as ``082 123 4567`` for
+                this run; ``None`` (default): the client's ``default_country``.
             messages_per_second: A ceiling on the send rate (messages, not requests), or
                 ``None``.
             retries: Retries per batch of failures that prove it was not processed (429 with

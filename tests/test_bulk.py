@@ -243,13 +243,14 @@ def test_opted_out_recipients_have_their_own_outcome_not_sent(kind: Kind) -> Non
     assert 2 == sandbox.accepted_count
 
 
-# -- send_sms keeps sending what it is given -------------------------------------------------
+# -- send_sms follows the same phone-number policy -------------------------------------------
 
 
-def test_send_sms_sends_destinations_as_given_by_default(api: FakeApi) -> None:
-    """send_sms does not touch destinations unless asked (smsflow 0.2.0 compatibility)."""
-    api.client().send_sms("c", [{"destination": "0821234567", "content": "Hi"}])
-    assert api.sent_bodies()[0]["messages"][0]["destination"] == "0821234567"
+def test_send_sms_converts_a_national_number_with_the_default_country(api: FakeApi) -> None:
+    """send_sms sends 0821234567 as 27821234567 (it used to go out unchanged)."""
+    result = api.client().send_sms("c", [{"destination": "0821234567", "content": "Hi"}])
+    assert api.sent_bodies()[0]["messages"][0]["destination"] == "27821234567"
+    assert ("27821234567",) == result.destinations
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -35,11 +35,11 @@ class ContractViolationError(AssertionError):
     """An exchange that does not follow spec/openapi.yaml."""
 
 
-@cache
 def _problem_json(value: bytes | str, **_parameters: str) -> object:
     return json.loads(value)
 
 
+@cache
 def spec() -> OpenAPI:
     """The spec, loaded once, with unexpected properties forbidden."""
     config = Config(

@@ -158,20 +158,27 @@ class _Progress:
         self.err.flush()
 
 
-def _resume_hint(args: argparse.Namespace, progress: BulkProgress) -> str:
-    argv = list(args.argv)
-    if args.journal:
-        if progress.unknown:
-            return (
-                f"resume with: smsflow {shlex.join(argv)}\n"
-                f"{progress.unknown} row(s) are unknown (they may have been sent): check the "
-                "SMSFlow portal, then add --resend-unknown to send them again"
+def _hints(args: argparse.Namespace, progress: BulkProgress, interrupted: bool) -> list[str]:
+    """What to do next after a run that stopped or left rows unsent: the exact command that
+    resumes it (with a journal), and what to do about unknown rows."""
+    lines: list[str] = []
+    unsent = progress.refused + progress.not_sent + progress.unknown
+    if interrupted or progress.stopped or unsent:
+        if args.journal:
+            lines.append(f"resume with: smsflow {shlex.join(args.argv)}")
+        else:
+            lines.append(
+                "no --journal was given, so this run cannot be resumed safely: the rows with "
+                "status sent went out, the others did not. Use --journal FILE to make runs "
+                "resumable"
             )
-        return f"resume with: smsflow {shlex.join(argv)}"
-    return (
-        "no --journal was given, so this run cannot be resumed safely: the rows with status "
-        "sent went out, the others did not. Use --journal FILE to make runs resumable"
-    )
+    if progress.unknown:
+        lines.append(
+            f"{progress.unknown} row(s) are unknown (they may have been sent): check the "
+            "SMSFlow portal, then run again with --resend-unknown (and the same --journal) to "
+            "send them anyway"
+        )
+    return lines
 
 
 def send_csv(
@@ -240,15 +247,11 @@ def send_csv(
     if show.bar:
         err.write("\n")
     _report(args, progress, err)
-    if stopper.signum is not None or hard_stop:
-        err.write(_resume_hint(args, progress) + "\n")
+    interrupted = stopper.signum is not None or hard_stop
+    for line in _hints(args, progress, interrupted):
+        err.write(line + "\n")
+    if interrupted:
         return _EXIT_FOR_SIGNAL.get(signal.Signals(stopper.signum or signal.SIGINT), 130)
-    if progress.unknown:
-        err.write(
-            f"{progress.unknown} row(s) are unknown (they may have been sent): check the "
-            "SMSFlow portal, then run again with --resend-unknown (and the same --journal) "
-            "to send them anyway\n"
-        )
     ok = sum(v for k, v in counts(progress).items() if k in _OK_STATUSES)
     return 0 if ok == progress.done else 1
 

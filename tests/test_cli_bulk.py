@@ -175,6 +175,26 @@ def test_unknown_batches_hint_a_flag_that_exists(server: SandboxServer, tmp_path
     server.sandbox.assert_each_accepted_once(pairs)
 
 
+def test_a_run_stopped_for_credit_prints_the_resume_command(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    """Out of credit mid-run: the counts and the exact resume command are printed; after a
+    top-up that command sends the rest, each row once."""
+    server.sandbox.balance = 0.25 * 250
+    source, journal = tmp_path / "in.csv", tmp_path / "j"
+    pairs = write_rows(source, 1000)
+    argv = ["send", "--csv", str(source), "--journal", str(journal), "--batch-size", "100"]
+    first = cli(server, tmp_path, *argv)
+    assert 1 == first.returncode
+    assert "stopped: INSUFFICIENT_BALANCE" in first.stderr
+    assert f"resume with: smsflow {shlex.join(argv)}" in first.stderr
+    server.sandbox.balance = 1e6
+    second = cli(server, tmp_path, *argv)
+    assert 0 == second.returncode, second.stderr
+    assert "sent: 800  already sent: 200" in second.stderr
+    server.sandbox.assert_each_accepted_once(pairs)
+
+
 # -- 5, 6, 7. controls ----------------------------------------------------------------------
 
 

@@ -196,41 +196,42 @@ def send_csv(
         OSError: the output cannot be written.
         SmsFlowError: the run could not start (invalid settings, journal of another run).
     """
-    target = open(args.output, "w", newline="", encoding="utf-8") if args.output else out  # noqa: SIM115
     stopper = _Stopper(err)
-    try:
-        writer = None if args.json else csv.DictWriter(target, fieldnames=RESULT_COLUMNS)
-        if writer is not None:
-            writer.writeheader()
+    show = _Progress(err, bar=err.isatty() and not args.json, every=args.progress_every)
+    hard_stop = False
+    with client() as api, stopper:
+        # Settings are checked here, before the output file is created or written.
+        run = api.send_bulk(
+            args.campaign,
+            source.rows(),
+            start_delivery_utc=args.at,
+            check_opt_outs=not args.no_opt_out_check,
+            batch_size=args.batch_size,
+            concurrency=args.concurrency,
+            messages_per_second=args.rate,
+            max_parts=args.max_parts,
+            journal=args.journal,
+            resend_unknown=args.resend_unknown,
+            total=source.total,
+            on_progress=show,
+        )
+        stopper.run = run
+        if stopper.signum is not None:  # a signal came while the client was being set up
+            run.stop("INTERRUPTED", "the run was stopped before this was sent")
+        target = open(args.output, "w", newline="", encoding="utf-8") if args.output else out  # noqa: SIM115
+        try:
+            writer = None if args.json else csv.DictWriter(target, fieldnames=RESULT_COLUMNS)
+            if writer is not None:
+                writer.writeheader()
 
-        def write(outcome: MessageOutcome) -> None:
-            line = _line(outcome, as_json=writer is None)
-            if writer is None:
-                target.write(json.dumps(line, ensure_ascii=False) + "\n")
-            else:
-                writer.writerow(line)
+            def write(outcome: MessageOutcome) -> None:
+                line = _line(outcome, as_json=writer is None)
+                if writer is None:
+                    target.write(json.dumps(line, ensure_ascii=False) + "\n")
+                else:
+                    writer.writerow(line)
 
-        order = InOrder(write)
-        show = _Progress(err, bar=err.isatty() and not args.json, every=args.progress_every)
-        with client() as api, stopper:
-            run = api.send_bulk(
-                args.campaign,
-                source.rows(),
-                start_delivery_utc=args.at,
-                check_opt_outs=not args.no_opt_out_check,
-                batch_size=args.batch_size,
-                concurrency=args.concurrency,
-                messages_per_second=args.rate,
-                max_parts=args.max_parts,
-                journal=args.journal,
-                resend_unknown=args.resend_unknown,
-                total=source.total,
-                on_progress=show,
-            )
-            stopper.run = run
-            if stopper.signum is not None:  # a signal came while the client was being set up
-                run.stop("INTERRUPTED", "the run was stopped before this was sent")
-            hard_stop = False
+            order = InOrder(write)
             with run:
                 try:
                     for outcome in run:
@@ -239,11 +240,11 @@ def send_csv(
                     hard_stop = True
             order.flush()
             progress = run.progress
-    finally:
-        if target is not out:
-            target.close()
-        else:
-            out.flush()
+        finally:
+            if target is not out:
+                target.close()
+            else:
+                out.flush()
     if show.bar:
         err.write("\n")
     _report(args, progress, err)

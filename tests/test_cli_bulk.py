@@ -439,3 +439,16 @@ def test_sandbox_debug_logs_name_the_sandbox(tmp_path: Path) -> None:
     assert 0 == done.returncode
     assert "portal.smsflow.co.za" not in done.stderr
     assert "in-process-sandbox" in done.stderr
+
+
+def test_an_invalid_setting_creates_no_output_and_sends_nothing(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    """--batch-size over the API's limit: exit 2 naming the flag; no output file, no request."""
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    write_rows(source, 3)
+    done = cli(server, tmp_path, "send", "--csv", str(source), "--output", str(out),
+               "--batch-size", "5000")  # fmt: skip
+    assert 2 == done.returncode
+    assert "--batch-size must be" in done.stderr
+    assert (False, 0) == (out.exists(), server.sandbox.request_count)

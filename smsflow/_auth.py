@@ -426,7 +426,8 @@ class SmsFlowAuth(httpx.Auth):
             return stale, False
         wait = lock_wait(request.extensions.get("timeout"))
         try:
-            await asyncio.wait_for(lock.acquire(), wait)
+            async with asyncio.timeout(wait):  # Lock.acquire is cancellation-safe
+                await lock.acquire()
         except TimeoutError:
             raise lock_timeout_error(wait) from None
         return None, True

@@ -83,6 +83,7 @@ from ._operation import Answer, Step
 from ._rate import RateGate
 from ._results import SendResult, error_details
 from ._retry import RetryPolicy, not_processed
+from ._shared_rate import SharedRateLimit
 from ._sms import segments
 from ._validate import Message, check_message
 
@@ -210,12 +211,14 @@ class BulkEngine:
         on_progress: Callable[[BulkProgress], None] | None = None,
         total: int | None = None,
         ledger: Ledger | None = None,
+        shared_rate: SharedRateLimit | None = None,
     ) -> None:
         self.core = core
         self.keys = keys_for_run(ledger, settings)
         self.settings = settings
         self.concurrency = settings.concurrency
         self.gate = RateGate(settings.messages_per_second, clock=clock)
+        self.shared_rate = shared_rate  # the client's rate_limit= (all processes of an account)
         # Batch retries follow the client's policy (delays, Retry-After cap, jitter) with the
         # run's retry count; each attempt itself is made once (no retries inside _execute).
         self.policy: RetryPolicy = replace(core.policy, retries=settings.retries)
@@ -441,6 +444,8 @@ class BulkEngine:
         maybe_processed: SmsFlowError | None = None  # an earlier answer that proves nothing
         for attempt in range(1, self.settings.retries + 2):
             wait = self.gate.reserve(len(batch))
+            if self.shared_rate is not None:  # book the account-wide slot too
+                wait = max(wait, self.shared_rate.reserve(len(batch)))
             for _ in range(_MAX_GATE_WAITS):
                 if wait <= 0 or self.stopped is not None:
                     break

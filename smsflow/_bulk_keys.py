@@ -24,6 +24,7 @@ from ._bulk_types import Batch, BatchResult, BulkSettings, MessageOutcome
 from ._errors import SmsFlowValidationError
 from ._idempotency import proves_not_sent_status
 from ._ledger import Claim, Ledger, check_key
+from ._logging import logger
 
 __all__ = ["BatchKeys", "keys_for_run"]
 
@@ -108,6 +109,14 @@ class BatchKeys:
                     )
                 )
                 continue
+            except Exception as error:  # noqa: BLE001 - the ledger is down: not sent, say why
+                reason = f"the ledger could not claim its key ({type(error).__name__}); not sent"
+                outcomes.append(
+                    MessageOutcome(
+                        index, "not_sent", code="LEDGER_UNAVAILABLE", reason=reason, **common
+                    )
+                )
+                continue
             if claim.verdict == "claimed":
                 kept.append(position)
                 claims.append(claim)
@@ -137,12 +146,27 @@ class BatchKeys:
         self._pending.pop(batch.number, None)
         for claim in batch.claims:
             if result.status == "sent" and result.answer is not None:
-                self._ledger.complete(claim, result.answer)
+                self._safely(self._ledger.complete, claim, result.answer)
             elif proves_not_sent_status(result.status):
-                self._ledger.release(claim)
+                self._safely(self._ledger.release, claim)
             else:
-                self._ledger.mark_unknown(claim)
+                self._safely(self._ledger.mark_unknown, claim)
         batch.claims = []
+
+    @staticmethod
+    def _safely(action: Callable[..., None], claim: Claim, *args: str) -> None:
+        """A ledger failure never costs the run its outcomes: warn; the key stays claimed
+        (it reads unknown after its lease and is never sent again unless forced)."""
+        try:
+            action(claim, *args)
+        except Exception as error:  # noqa: BLE001 - reported; the key stays safely claimed
+            logger.warning(
+                "idempotency key %r: the ledger failed to record its outcome (%s: %s); it "
+                "will read unknown after its lease",
+                claim.entry.key,
+                type(error).__name__,
+                error,
+            )
 
     def abandon(self) -> None:
         """The run closed early: keys of batches never sent are released, those whose
@@ -150,8 +174,8 @@ class BatchKeys:
         for batch in list(self._pending.values()):
             for claim in batch.claims:
                 if batch.sending:
-                    self._ledger.mark_unknown(claim)
+                    self._safely(self._ledger.mark_unknown, claim)
                 else:
-                    self._ledger.release(claim)
+                    self._safely(self._ledger.release, claim)
             batch.claims = []
         self._pending.clear()

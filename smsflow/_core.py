@@ -34,6 +34,7 @@ from ._errors import (
 )
 from ._json import loads
 from ._logging import logger
+from ._models import read_model
 from ._operation import Answer, Operation, Step
 from ._results import AuthToken, Balance, SendResult, ShapeError
 from ._retry import RetryMode, RetryPolicy, parse_retry_after
@@ -111,7 +112,7 @@ class Core:
             timeout=op.timeout,
             mode=op.mode,
             authenticated=op.authenticated,
-            parse=lambda response: AuthToken(fetch(response)),
+            parse=lambda response: AuthToken(fetch(response), _reported_schema(response)),
         )
 
     def balance_op(self, timeout: float | httpx.Timeout | None = None) -> Operation[Balance]:
@@ -422,6 +423,17 @@ def _messages_json(contents: list[str], destinations: list[str]) -> str:
     (checked by :func:`~smsflow._validate.plain_columns`), so they need no escaping."""
     quoted = map(encode_basestring, contents)
     return "[" + ",".join(map(_MESSAGE_JSON, quoted, destinations)) + "]"
+
+
+def _reported_schema(response: httpx.Response) -> str:
+    """The ``schema`` of an accepted token answer (read again through the generated model)."""
+    from smsflow_api.models import TokenResponse
+
+    try:
+        schema = read_model(TokenResponse, loads(response.content)).schema
+    except (ShapeError, ValueError):
+        schema = None
+    return schema if isinstance(schema, str) and schema else "Bearer"
 
 
 def _safe_text(content: bytes) -> str | None:

@@ -57,13 +57,14 @@ class SendResult(dict[str, Any]):
     """
 
     __slots__ = ("destinations", "model")
+    model: SendMessagesResponse
 
     def __init__(self, data: Any, destinations: tuple[str, ...] = ()) -> None:
         """Read a decoded send answer. Raises ShapeError (no valid ``eventId``)."""
         self.destinations: tuple[str, ...] = destinations
         from smsflow_api.models import SendMessagesResponse
 
-        self.model: SendMessagesResponse = read_model(SendMessagesResponse, data)
+        self.model = read_model(SendMessagesResponse, data)
         super().__init__(data)
 
     @property
@@ -103,12 +104,13 @@ class Balance(dict[str, Any]):
     """
 
     __slots__ = ("model",)
+    model: BalanceResponse
 
     def __init__(self, data: Any) -> None:
         """Read a decoded balance answer. Raises ShapeError (no numeric ``balance``)."""
         from smsflow_api.models import BalanceResponse
 
-        self.model: BalanceResponse = read_model(BalanceResponse, data)
+        self.model = read_model(BalanceResponse, data)
         super().__init__(data)
 
     @property
@@ -123,9 +125,14 @@ class AuthToken(Mapping[str, Any]):
 
     ``token["token"]``, ``token["expiresInMinutes"]`` and ``token["schema"]`` read like the
     API's JSON; ``expires_at`` is an aware UTC datetime.
+
+    Attributes:
+        schema: The scheme name the API reported (``"Basic"`` observed), or ``"Bearer"``
+            when it sent none; the token is always sent as ``Bearer``.
     """
 
     _token: Token = field(repr=False)
+    schema: str = "Bearer"
 
     @property
     def token(self) -> str:
@@ -147,7 +154,7 @@ class AuthToken(Mapping[str, Any]):
         return {
             "token": self.token,
             "expiresInMinutes": int(minutes) if minutes.is_integer() else minutes,
-            "schema": "Bearer",
+            "schema": self.schema,
         }
 
     def __getitem__(self, key: str) -> Any:

@@ -261,7 +261,7 @@ def test_authenticate_returns_a_hidden_token(api: FakeApi) -> None:
     token = client.authenticate()
     assert isinstance(token, AuthToken)
     assert (token.token, token.expires_in_minutes) == ("tok-1", 120.0)
-    assert dict(token) == {"token": "tok-1", "expiresInMinutes": 120, "schema": "Bearer"}
+    assert dict(token) == {"token": "tok-1", "expiresInMinutes": 120, "schema": "Basic"}
     assert clock.now + 7200 == token.expires_at.timestamp()
     assert "tok-1" not in repr(token)
     assert "tok-1" not in str(token)

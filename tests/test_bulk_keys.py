@@ -170,3 +170,31 @@ def test_a_bad_key_rejects_its_message_only(ledger: SqliteLedger) -> None:
     outcomes = run("sync", Sandbox(), ledger, messages(5), idempotency_key=bad_for_odd)
     assert ["sent", "rejected", "sent", "rejected", "sent"] == [o.status for o in outcomes]
     assert {"INVALID_IDEMPOTENCY_KEY"} == {o.code for o in outcomes if o.status == "rejected"}
+
+
+class ClaimFails(SqliteLedger):
+    """A ledger that is down."""
+
+    def claim(self, key: str, fingerprint: str, *, force: bool = False) -> Any:
+        raise OSError("database is locked")
+
+
+def test_a_ledger_that_is_down_leaves_messages_not_sent(tmp_path: Path) -> None:
+    """The ledger cannot claim: every message is not_sent (LEDGER_UNAVAILABLE), none sent."""
+    sandbox = Sandbox()
+    outcomes = run("sync", sandbox, ClaimFails(tmp_path / "l.sqlite3"), messages(15))
+    assert {"not_sent": 15} == statuses(outcomes)
+    assert {"LEDGER_UNAVAILABLE"} == {o.code for o in outcomes}
+    assert 0 == sandbox.accepted_count
+
+
+def test_a_ledger_failing_after_a_batch_keeps_every_outcome(tmp_path: Path) -> None:
+    """The ledger cannot record completions: the run still reports every message sent."""
+
+    class CompleteFails(SqliteLedger):
+        def complete(self, claim: Any, result: str) -> None:
+            raise OSError("disk I/O error")
+
+    sandbox = Sandbox()
+    outcomes = run("sync", sandbox, CompleteFails(tmp_path / "l.sqlite3"), messages(15))
+    assert {"sent": 15} == statuses(outcomes)

@@ -11,6 +11,7 @@ of ``tests/helpers.py`` (in-process: no network, no real sleep).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -552,11 +553,17 @@ def prepare(api: FakeApi, clock: Clock, call: Call) -> None:
     api.queue("balance", *call.balance)
 
 
+_LEDGERS = tempfile.TemporaryDirectory(prefix="smsflow-parity-")  # removed at exit
+# One new file per run: counting the folder reused a ledger when SQLite's -wal/-shm side files
+# came and went (a keyed send then found its key already completed).
+_LEDGER_NUMBERS = itertools.count()
+
+
 def options(scenario: Scenario, clock: Clock) -> dict[str, Any]:
     extra = dict(scenario.options)
     if extra.pop("ledger", False):
-        folder = tempfile.mkdtemp(prefix="smsflow-parity-")
-        extra["ledger"] = SqliteLedger(os.path.join(folder, "ledger.sqlite3"), clock=clock)
+        path = os.path.join(_LEDGERS.name, f"ledger-{next(_LEDGER_NUMBERS)}.sqlite3")
+        extra["ledger"] = SqliteLedger(path, clock=clock)
     return {
         "client_id": CLIENT_ID,
         "client_secret": CLIENT_SECRET,

@@ -8,23 +8,13 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeAlias, TypeVar
 
 import httpx
 
 from . import _waits
 from ._base_client import END_OF_INPUT, BaseClient
-from ._bulk import BatchAnswer, BulkEngine
-from ._bulk_run import AsyncBulkRun
-from ._bulk_types import (
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_CONCURRENCY,
-    DEFAULT_RETRIES,
-    Batch,
-    BatchResult,
-    BulkProgress,
-    MessageOutcome,
-)
+from ._bulk_defaults import DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, DEFAULT_RETRIES
 from ._capped_body import answer_deadline, aread_capped, mark_written
 from ._config import TimeoutTypes, tls_context, trusts_env
 from ._core import Outcome
@@ -34,17 +24,22 @@ from ._idempotency import asend_once, check_ledger
 from ._operation import Operation, Step
 from ._results import AuthToken, Balance, SendResult
 from ._retry import RetryPolicy
-from ._validate import MessageLike
+from ._validate import MessageLike, StartDelivery
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # asyncio and the bulk machinery load on first use (docs/performance.md)
     import asyncio
+
+    from ._bulk import BatchAnswer, BulkEngine
+    from ._bulk_run import AsyncBulkRun
+    from ._bulk_types import Batch, BatchResult, BulkProgress, MessageOutcome
 
 __all__ = ["AsyncSmsFlowClient"]
 
 T = TypeVar("T")
+AsyncSleep: TypeAlias = Callable[[float], Awaitable[None]]
 
 
-class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
+class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, AsyncSleep]):
     """Asynchronous client of the SMSFlow API: the same API as :class:`SmsFlowClient`, awaited.
 
     Safe for many concurrent tasks on one event loop (one token request however many start
@@ -52,42 +47,16 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
     an ``httpx.AsyncClient``. Close it with ``await client.aclose()`` or ``async with``.
     """
 
-    def __init__(
-        self,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        base_url: str | None = None,
-        timeout: TimeoutTypes = 30,
-        retry_retries: int = 0,
-        retry_base_delay: float = 0.25,
-        retry_max_delay: float = 2.0,
-        *,
-        sleep: Callable[[float], Awaitable[None]] = _waits.async_sleep,
-        **options: Any,
-    ) -> None:
-        super().__init__(
-            client_id,
-            client_secret,
-            base_url,
-            timeout,
-            retry_retries,
-            retry_base_delay,
-            retry_max_delay,
-            **options,
+    def _default_sleep(self) -> AsyncSleep:
+        return _waits.async_sleep
+
+    def _new_http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            limits=self._limits,
+            transport=self._async_transport(),
+            verify=tls_context(),
+            trust_env=trusts_env(self._config.base_url),
         )
-        self._sleep = sleep
-        given = options.get("http_client")
-        self._http = (
-            given
-            if given is not None
-            else httpx.AsyncClient(
-                limits=self._limits,
-                transport=self._async_transport(),
-                verify=tls_context(),
-                trust_env=trusts_env(self._config.base_url),
-            )
-        )
-        self._auth.http = self._http
 
     async def _send_once(self, op: Operation[Any]) -> httpx.Response:
         request = op.build(self._http)
@@ -136,7 +105,7 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
         self,
         campaign_name: str,
         messages: Iterable[MessageLike],
-        start_delivery_utc: Any = None,
+        start_delivery_utc: StartDelivery = None,
         check_opt_outs: bool = True,
         retry: bool = False,
         *,
@@ -174,7 +143,7 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
         campaign_name: str,
         messages: Iterable[MessageLike] | AsyncIterable[MessageLike],
         *,
-        start_delivery_utc: Any = None,
+        start_delivery_utc: StartDelivery = None,
         check_opt_outs: bool = True,
         batch_size: int = DEFAULT_BATCH_SIZE,
         concurrency: int = DEFAULT_CONCURRENCY,
@@ -221,6 +190,8 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
             total=total,
             timeout=timeout,
         )
+        from ._bulk_run import AsyncBulkRun
+
         return AsyncBulkRun(self._bulk_outcomes(engine, messages), engine)
 
     async def _bulk_outcomes(

@@ -181,11 +181,11 @@ class TokenCache:
                 and fallback.is_valid(self._clock())
                 and response.status_code not in (401, 403)
             ):
-                logger.debug("token renewal failed (%s); the current token is kept", error.code)
                 self.renewal_failed(fallback)
+                logger.debug("token renewal failed (%s); the current token is kept", error.code)
                 return fallback
-            self.fetch_state.failed(error)
             logger.debug("token fetch failed: %s (HTTP %s)", error.code, response.status_code)
+            self.fetch_state.failed(error)
             raise _mark_before_request(error) from None
         self._token = token
         self._renew_after = 0.0
@@ -409,7 +409,7 @@ class SmsFlowAuth(httpx.Auth):
                         cache.end_shared_fetch(shared_lock)
                     fetched = True
             token = current
-            request = cache.replay(request, token)
+            cache.replay(request, token)
             mark_written(request)
             response = yield request
 
@@ -502,7 +502,7 @@ class SmsFlowAuth(httpx.Auth):
                         cache.end_shared_fetch(shared_lock)
                     fetched = True
             token = current
-            request = cache.replay(request, token)
+            cache.replay(request, token)
             mark_written(request)
             response = yield request
 

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import random
 import warnings
-from collections.abc import AsyncIterable, Callable, Iterable, Sized
-from typing import Any, Generic, TypeVar
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sized
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
 from . import _waits
 from ._auth import SmsFlowAuth, TokenCache
-from ._bulk import BulkEngine
-from ._bulk_types import BulkProgress, BulkSettings
 from ._config import DEFAULT_LIMITS, DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes, resolve_config
 from ._core import Core
 from ._destinations import check_default_country
@@ -28,11 +26,17 @@ from ._logging import configure_from_env
 from ._retry import DEFAULT_MAX_RETRY_AFTER, RetryPolicy
 from ._shared_rate import SharedRateLimit
 from ._tokens import TokenStore
-from ._validate import MessageLike
+from ._validate import MessageLike, StartDelivery
+
+if TYPE_CHECKING:  # the bulk machinery loads on the first send_bulk (docs/performance.md)
+    from ._bulk import BulkEngine
+    from ._bulk_types import BulkProgress
 
 __all__ = ["END_OF_INPUT", "BaseClient"]
 
-H = TypeVar("H", httpx.Client, httpx.AsyncClient)
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)  # the pooled httpx client
+X = TypeVar("X", httpx.BaseTransport, httpx.AsyncBaseTransport)  # its transport
+S = TypeVar("S", Callable[[float], None], Callable[[float], Awaitable[None]])  # the sleep
 
 END_OF_INPUT: Any = object()  # the end of a bulk run's input (both bulk drivers)
 
@@ -59,10 +63,12 @@ def _check_objects(token_store: object, limits: object, clock: object) -> None:
         )
 
 
-class BaseClient(Generic[H]):
-    """Settings, token cache and core shared by both clients (no I/O)."""
-
-    _http: H
+class BaseClient(Generic[H, X, S]):
+    """Settings, token cache and core shared by both clients (no I/O), and their one
+    constructor: the clients differ only in the httpx client, transport and sleep types
+    (``H``, ``X``, ``S``), their defaults (:meth:`_default_sleep`, :meth:`_new_http`) and I/O.
+    See :class:`~smsflow.SmsFlowClient` for the arguments.
+    """
 
     def __init__(
         self,
@@ -78,11 +84,12 @@ class BaseClient(Generic[H]):
         token_timeout: TimeoutTypes = None,
         token_store: TokenStore | None = None,
         http_client: H | None = None,
-        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+        transport: X | None = None,
         limits: httpx.Limits | None = None,
         allow_insecure_http: bool = False,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         clock: Callable[[], float] = _waits.wall,
+        sleep: S | None = None,
         random_source: Callable[[], float] = random.random,
         ledger: Ledger | None = None,
         rate_limit: SharedRateLimit | None = None,
@@ -125,7 +132,18 @@ class BaseClient(Generic[H]):
                 "own http_client=, set them on it instead",
                 code="INVALID_SETTING",
             )
-        self._transport = transport
+        self._transport: X | None = transport
+        self._sleep: S = sleep if sleep is not None else self._default_sleep()
+        self._http: H = http_client if http_client is not None else self._new_http()
+        self._auth.http = self._http
+
+    def _default_sleep(self) -> S:
+        """The sleep used when none is given (``time.sleep`` / ``asyncio.sleep``, via _waits)."""
+        raise NotImplementedError
+
+    def _new_http(self) -> H:
+        """The pooled httpx client created when none is given."""
+        raise NotImplementedError
 
     def _sync_transport(self) -> httpx.BaseTransport | None:
         if self._transport is not None and not isinstance(self._transport, httpx.BaseTransport):
@@ -170,10 +188,10 @@ class BaseClient(Generic[H]):
 
     def _send_body(
         self,
-        campaign_name: Any,
+        campaign_name: str,
         messages: Iterable[MessageLike],
-        start_delivery_utc: Any,
-        check_opt_outs: Any,
+        start_delivery_utc: StartDelivery,
+        check_opt_outs: bool,
         normalize_destinations: bool = True,
     ) -> tuple[bytes, tuple[str, ...]]:
         return self._core.send_request(
@@ -212,6 +230,9 @@ class BaseClient(Generic[H]):
             raise invalid(
                 "on_progress must be a callable or None", "INVALID_REQUEST", "on_progress"
             )
+        from ._bulk import BulkEngine
+        from ._bulk_types import BulkSettings
+
         if options.get("default_country") is None:
             options["default_country"] = self._default_country
         settings = BulkSettings.build(**options)

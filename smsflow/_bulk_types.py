@@ -13,8 +13,15 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from ._bulk_defaults import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_RETRIES,
+    MAX_CONCURRENCY,
+    MAX_RETRIES,
+)
 from ._config import TimeoutTypes
 from ._destinations import check_default_country
 from ._errors import SmsFlowValidationError, invalid
@@ -24,9 +31,6 @@ if TYPE_CHECKING:
     from smsflow_api.models import ErrorDetail
 
 __all__ = [
-    "DEFAULT_BATCH_SIZE",
-    "DEFAULT_CONCURRENCY",
-    "DEFAULT_RETRIES",
     "Batch",
     "BatchResult",
     "BulkProgress",
@@ -34,12 +38,6 @@ __all__ = [
     "MessageOutcome",
     "OutcomeStatus",
 ]
-
-DEFAULT_BATCH_SIZE: Final = 500  # the spec's decision; the API's own limit is unknown
-DEFAULT_CONCURRENCY: Final = 4
-DEFAULT_RETRIES: Final = 5
-MAX_CONCURRENCY: Final = 100
-MAX_RETRIES: Final = 100
 
 OutcomeStatus = Literal[
     "sent", "already_sent", "opted_out", "rejected", "refused", "not_sent", "unknown"

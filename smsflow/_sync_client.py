@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Generator, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx
 
 from . import _waits
 from ._base_client import END_OF_INPUT, BaseClient
-from ._bulk import BatchAnswer, BulkEngine
-from ._bulk_run import BulkRun
-from ._bulk_types import (
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_CONCURRENCY,
-    DEFAULT_RETRIES,
-    Batch,
-    BatchResult,
-    BulkProgress,
-    MessageOutcome,
-)
+from ._bulk_defaults import DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, DEFAULT_RETRIES
 from ._capped_body import answer_deadline, mark_written, read_capped
 from ._config import TimeoutTypes, tls_context, trusts_env
 from ._core import Outcome
@@ -32,14 +21,21 @@ from ._idempotency import check_ledger, send_once
 from ._operation import Operation, Step
 from ._results import AuthToken, Balance, SendResult
 from ._retry import RetryPolicy
-from ._validate import MessageLike
+from ._validate import MessageLike, StartDelivery
+
+if TYPE_CHECKING:  # the bulk machinery loads on the first send_bulk (docs/performance.md)
+    from concurrent.futures import Future
+
+    from ._bulk import BatchAnswer, BulkEngine
+    from ._bulk_run import BulkRun
+    from ._bulk_types import Batch, BatchResult, BulkProgress, MessageOutcome
 
 __all__ = ["SmsFlowClient"]
 
 T = TypeVar("T")
 
 
-class SmsFlowClient(BaseClient[httpx.Client]):
+class SmsFlowClient(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], None]]):
     """Synchronous client of the SMSFlow API. Thread-safe; share one per process.
 
     Args:
@@ -48,18 +44,20 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         base_url: API root (default: ``SMSFLOW_BASE_URL``, else ``https://portal.smsflow.co.za``).
             Plain http is refused for a non-loopback host unless ``allow_insecure_http=True``.
         timeout: Seconds per call (connect at most 10 s of it), or an ``httpx.Timeout``.
-        retry_retries: Retries after a failed attempt (default 0: none). See the README.
+        retry_retries: Retries after a failed attempt (default 0: none; see docs/errors.md).
         retry_base_delay: First backoff step in seconds (full jitter, doubling).
         retry_max_delay: Cap of one backoff wait, seconds.
         retry_max_retry_after: Longest ``Retry-After`` (s) waited out; longer ones raise.
         token_timeout: Timeout of the token call (default: ``timeout``).
         token_store: Where tokens are kept (default: memory; see ``FileTokenStore``).
         http_client: Your own ``httpx.Client`` (proxies, mTLS, transports); not closed by us.
+        transport: An httpx transport for the client we create (e.g. ``Sandbox().transport()``).
         limits: Connection-pool limits of the client we create (default 100, all kept alive).
         allow_insecure_http: Permit ``http://`` to a remote host (never do this in production).
         max_response_bytes: Larger answers are refused (default 1 MiB).
         clock: Seconds since the epoch, for token expiry (injectable).
-        sleep: Sleeps between retries (injectable: tests never really sleep).
+        sleep: Sleeps between retries (default ``time.sleep``; for the async client an async
+            function, default ``asyncio.sleep``). Injectable: tests never really sleep.
         ledger: An idempotency ledger (``SqliteLedger``, ``RedisLedger``, ``PostgresLedger``)
             for ``send_sms(idempotency_key=...)``.
         rate_limit: A limit shared by all your processes (``RedisRateLimit``): each
@@ -74,42 +72,16 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         SmsFlowValidationError: an invalid setting.
     """
 
-    def __init__(
-        self,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        base_url: str | None = None,
-        timeout: TimeoutTypes = 30,
-        retry_retries: int = 0,
-        retry_base_delay: float = 0.25,
-        retry_max_delay: float = 2.0,
-        *,
-        sleep: Callable[[float], None] = _waits.sleep,
-        **options: Any,
-    ) -> None:
-        super().__init__(
-            client_id,
-            client_secret,
-            base_url,
-            timeout,
-            retry_retries,
-            retry_base_delay,
-            retry_max_delay,
-            **options,
+    def _default_sleep(self) -> Callable[[float], None]:
+        return _waits.sleep
+
+    def _new_http(self) -> httpx.Client:
+        return httpx.Client(
+            limits=self._limits,
+            transport=self._sync_transport(),
+            verify=tls_context(),
+            trust_env=trusts_env(self._config.base_url),
         )
-        self._sleep = sleep
-        given = options.get("http_client")
-        self._http = (
-            given
-            if given is not None
-            else httpx.Client(
-                limits=self._limits,
-                transport=self._sync_transport(),
-                verify=tls_context(),
-                trust_env=trusts_env(self._config.base_url),
-            )
-        )
-        self._auth.http = self._http
 
     def _send_once(self, op: Operation[Any]) -> httpx.Response:
         request = op.build(self._http)
@@ -166,7 +138,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         self,
         campaign_name: str,
         messages: Iterable[MessageLike],
-        start_delivery_utc: Any = None,
+        start_delivery_utc: StartDelivery = None,
         check_opt_outs: bool = True,
         retry: bool = False,
         *,
@@ -240,7 +212,7 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         campaign_name: str,
         messages: Iterable[MessageLike],
         *,
-        start_delivery_utc: Any = None,
+        start_delivery_utc: StartDelivery = None,
         check_opt_outs: bool = True,
         batch_size: int = DEFAULT_BATCH_SIZE,
         concurrency: int = DEFAULT_CONCURRENCY,
@@ -347,6 +319,8 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             total=total,
             timeout=timeout,
         )
+        from ._bulk_run import BulkRun
+
         return BulkRun(self._bulk_outcomes(engine, messages), engine)
 
     def _bulk_outcomes(
@@ -354,6 +328,8 @@ class SmsFlowClient(BaseClient[httpx.Client]):
     ) -> Generator[list[MessageOutcome], None, None]:
         source = iter(messages)
         engine.start()
+        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
         running: dict[Future[BatchResult], Batch] = {}
         pool = ThreadPoolExecutor(engine.concurrency, thread_name_prefix="smsflow-bulk")
         try:

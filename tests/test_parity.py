@@ -11,6 +11,7 @@ of ``tests/helpers.py`` (in-process: no network, no real sleep).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -553,12 +554,15 @@ def prepare(api: FakeApi, clock: Clock, call: Call) -> None:
 
 
 _LEDGERS = tempfile.TemporaryDirectory(prefix="smsflow-parity-")  # removed at exit
+# One new file per run: counting the folder reused a ledger when SQLite's -wal/-shm side files
+# came and went (a keyed send then found its key already completed).
+_LEDGER_NUMBERS = itertools.count()
 
 
 def options(scenario: Scenario, clock: Clock) -> dict[str, Any]:
     extra = dict(scenario.options)
     if extra.pop("ledger", False):
-        path = os.path.join(_LEDGERS.name, f"ledger-{len(os.listdir(_LEDGERS.name))}.sqlite3")
+        path = os.path.join(_LEDGERS.name, f"ledger-{next(_LEDGER_NUMBERS)}.sqlite3")
         extra["ledger"] = SqliteLedger(path, clock=clock)
     return {
         "client_id": CLIENT_ID,

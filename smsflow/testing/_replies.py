@@ -19,6 +19,7 @@ __all__ = [
     "Problem",
     "SandboxReply",
     "act_out",
+    "as_problem",
     "error_reply",
     "errors_reply",
     "json_reply",
@@ -35,7 +36,7 @@ STATUS_CODES: Final[Mapping[int, str]] = {
     408: "REQUEST_TIMEOUT",
     409: "CONFLICT",
     415: "UNSUPPORTED_MEDIA_TYPE",
-    422: "INVALID_REQUEST",
+    422: "INVALID_REQUEST_SHAPE",
     429: "RATE_LIMITED",
     500: "INTERNAL_ERROR",
     502: "BAD_GATEWAY",
@@ -178,3 +179,49 @@ def act_out(fault: Fault, reply: SandboxReply | None) -> SandboxReply:
     if kind == "trickle":
         return replace(reply, fault=kind, trickle=fault.seconds)
     return replace(reply, fault=kind, action="truncate")
+
+
+PROBLEM_CONTENT_TYPE: Final = "application/problem+json; charset=utf-8"
+_PROBLEM_TYPES: Final[Mapping[int, str]] = {
+    400: "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+    401: "https://tools.ietf.org/html/rfc9110#section-15.5.2",
+    404: "https://tools.ietf.org/html/rfc9110#section-15.5.5",
+    422: "https://tools.ietf.org/html/rfc4918#section-11.2",
+    500: "https://tools.ietf.org/html/rfc9110#section-15.6.1",
+}
+_VALIDATION_TITLE: Final = "One or more validation errors occurred."
+
+
+def as_problem(reply: SandboxReply, trace_id: str) -> SandboxReply:
+    """``reply`` (an SMSFlow-style JSON error) as ASP.NET Core would write it: RFC 9457
+    ``application/problem+json``. A 400 or 422 listing fields becomes a
+    ``ValidationProblemDetails`` (``errors``: field -> messages); any other error a
+    ``ProblemDetails`` whose ``title`` is the first message. Codes are not kept (ASP.NET's
+    own bodies have none). Anything that is not a JSON error body is returned as is.
+    """
+    if reply.status < 400 or reply.status == 405 or not reply.answered:
+        return reply
+    try:
+        body = json.loads(reply.body)
+    except ValueError:
+        return reply
+    items = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        return reply
+    problem: dict[str, Any] = {"status": reply.status, "traceId": trace_id}
+    if reply.status in _PROBLEM_TYPES:
+        problem["type"] = _PROBLEM_TYPES[reply.status]
+    fields: dict[str, list[str]] = {}
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("field"), str):
+            fields.setdefault(item["field"], []).append(str(item.get("message", "")))
+    if reply.status in (400, 422) and fields:
+        problem["title"] = _VALIDATION_TITLE
+        problem["errors"] = fields
+    else:
+        first = items[0] if items and isinstance(items[0], dict) else {}
+        problem["title"] = str(first.get("message", "")) or "An error occurred."
+    headers = {k: v for k, v in reply.headers.items() if k.lower() != "content-type"}
+    headers["Content-Type"] = PROBLEM_CONTENT_TYPE
+    content = json.dumps(problem, separators=(",", ":")).encode()
+    return replace(reply, headers=headers, body=content, chunks=None)

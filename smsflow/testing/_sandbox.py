@@ -18,7 +18,11 @@ Decisions where the API's behaviour is not published (the spec marks them "Decis
 * 415, 400 and 422 for a send that is not JSON, not valid JSON, or not of the request's shape
   or range (see ``_validation.py``).
 * 402 ``INSUFFICIENT_BALANCE`` when the credit does not cover the whole request.
-* 404 ``NOT_FOUND`` for an unknown path (exact, case-sensitive match; the query is ignored).
+* 404 ``NOT_FOUND`` for an unknown path. Paths match case-insensitively, as ASP.NET Core
+  routes (``/API/Integration/balance`` is the balance); the query is ignored.
+* Error bodies are SMSFlow's ``ErrorResponse``; with ``error_style="problem"`` they are
+  ASP.NET Core's RFC 9457 ``ProblemDetails`` / ``ValidationProblemDetails``
+  (``application/problem+json``, with a ``traceId``), so tests can cover both.
 * 405 ``METHOD_NOT_ALLOWED`` with an ``Allow`` header for a known path with another method.
   The spec documents no operation for such a request, so it cannot document its answer; the body
   is still an ``ErrorResponse``. (404 would break RFC 9110 and schemathesis' checks.)
@@ -44,7 +48,7 @@ from ._faults import Endpoint, FaultQueue
 from ._injection import FaultInjection
 from ._inspect import PREFIX, inspection_reply
 from ._records import RecordQueries, RequestRecord, SendEvent, SentMessage
-from ._replies import SandboxReply, act_out, error_reply, json_reply
+from ._replies import SandboxReply, act_out, as_problem, error_reply, json_reply
 from ._validation import ParsedSend, read_send
 
 if TYPE_CHECKING:
@@ -74,6 +78,7 @@ ROUTES: Final[Mapping[str, tuple[Endpoint, str]]] = {
     BALANCE_PATH: ("balance", "GET"),
 }
 FIRST_EVENT_ID: Final = 100001
+_CANONICAL_PATHS: Final[Mapping[str, str]] = {path.lower(): path for path in ROUTES}
 
 Observer = Callable[[str, str, Mapping[str, str], bytes, SandboxReply], None]
 
@@ -112,6 +117,9 @@ class Sandbox(FaultInjection, RecordQueries):
         token_factory: Makes the n-th token issued (n counts from 1, again after
             :meth:`reset`), for tests that name tokens (``lambda n: f"tok-{n}"``). Default:
             random URL-safe tokens.
+        error_style: ``"smsflow"`` (default): error bodies are SMSFlow's ``ErrorResponse``.
+            ``"problem"``: ASP.NET Core's RFC 9457 ``ProblemDetails`` (a 400/422 naming
+            fields: ``ValidationProblemDetails``), with a ``traceId`` and no error codes.
 
     Raises:
         ValueError: An argument is out of range.
@@ -137,7 +145,12 @@ class Sandbox(FaultInjection, RecordQueries):
         observer: Observer | None = None,
         first_event_id: int = FIRST_EVENT_ID,
         token_factory: Callable[[int], str] | None = None,
+        error_style: str = "smsflow",
     ) -> None:
+        if error_style not in ("smsflow", "problem"):
+            raise ValueError('error_style must be "smsflow" or "problem"')
+        self.error_style = error_style
+        self._traces = 0
         if not token_lifetime_minutes > 0:
             raise ValueError("token_lifetime_minutes must be > 0")
         advertised = (
@@ -326,6 +339,7 @@ class Sandbox(FaultInjection, RecordQueries):
         route_path = path.split("?", 1)[0]
         if route_path.startswith(PREFIX):
             return inspection_reply(self, method, route_path)
+        route_path = _CANONICAL_PATHS.get(route_path.lower(), route_path)
         lowered = {name.lower(): value for name, value in headers.items()}
         route = ROUTES.get(route_path)
         endpoint = route[0] if route is not None else None
@@ -337,6 +351,11 @@ class Sandbox(FaultInjection, RecordQueries):
                 reply = act_out(fault, reply)
         else:
             reply = act_out(fault, None)
+        if self.error_style == "problem":
+            with self._lock:
+                self._traces += 1
+                trace = f"00-{self._traces:032x}-{self._traces:016x}-01"
+            reply = as_problem(reply, trace)
         scheme = lowered.get("authorization", "").partition(" ")[0].lower()
         record = RequestRecord(
             method=method,

@@ -5,14 +5,19 @@ reply the API gives:
 
 * 415 ``UNSUPPORTED_MEDIA_TYPE`` when the ``Content-Type`` is not ``application/json``;
 * 400 ``INVALID_REQUEST`` when the body is not valid UTF-8 JSON;
-* 422 ``INVALID_REQUEST`` when the JSON does not have the request's shape (not an object, a
-  required key missing, an unknown key, a value of the wrong JSON type); ``field`` names the
-  place, e.g. ``messages[3].destination``;
+* 422 ``INVALID_REQUEST_SHAPE`` when the JSON does not have the request's shape (not an
+  object, a required key missing, an unknown key, a value of the wrong JSON type); ``field``
+  names the place, e.g. ``messages[3].destination``;
 * 400 when the shape is right but a value is out of range: ``INVALID_DESTINATION``,
   ``INVALID_CONTENT``, ``INVALID_REQUEST`` (campaign name, start time, message count).
 
 Shape errors win: a body with both kinds gets a 422 listing the shape errors. At most 100
 errors are listed.
+
+Keys bind case-insensitively, as ASP.NET Core binds JSON (``sendOptions``, ``Messages``,
+``Content`` are read as the spec's keys). Unknown keys are refused with 422, where ASP.NET
+ignores them: stricter on purpose, so a misspelt key written by your code (or the SDK) fails
+in tests instead of being silently dropped by the real API.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Final
+from typing import Any, Final
 
 from smsflow._sms import segments
 
@@ -51,6 +56,20 @@ _DATE_TIME: Final = re.compile(
 _SEND_KEYS: Final = frozenset({"SendOptions", "messages"})
 _OPTION_KEYS: Final = frozenset({"startDeliveryUtc", "campaignName", "checkOptOuts"})
 _MESSAGE_KEYS: Final = frozenset({"content", "destination"})
+SHAPE_CODE: Final = "INVALID_REQUEST_SHAPE"  # 422; 400 (bad values) is INVALID_REQUEST
+
+
+def bind_keys(data: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    """``data`` with keys that match a ``known`` key case-insensitively renamed to it (as
+    ASP.NET Core binds JSON); an exact match wins over a case variant. Unknown keys stay (and
+    are refused by the callers: stricter than ASP.NET, see the module docstring)."""
+    folded = {key.lower(): key for key in known}
+    bound: dict[str, Any] = {}
+    for key, value in data.items():
+        name = folded.get(key.lower(), key) if isinstance(key, str) else key
+        if name not in bound or key == name:
+            bound[name] = value
+    return bound
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +157,7 @@ def parse_send(
     problems: list[Problem] = []
 
     def shape(message: str, where: str | None) -> None:
-        problems.append(Problem(422, "INVALID_REQUEST", message, where))
+        problems.append(Problem(422, SHAPE_CODE, message, where))
 
     def value(code: str, message: str, where: str) -> None:
         problems.append(Problem(400, code, message, where))
@@ -146,6 +165,7 @@ def parse_send(
     if not isinstance(data, dict):
         shape("The body must be a JSON object.", None)
         return problems
+    data = bind_keys(data, _SEND_KEYS)
     for key in sorted(set(data) - _SEND_KEYS)[:MAX_ERRORS]:
         shape("Unknown property.", key[:100])
     for key in sorted(_SEND_KEYS - set(data)):
@@ -156,6 +176,7 @@ def parse_send(
     if "SendOptions" in data and not isinstance(options, dict):
         shape("SendOptions must be an object.", "SendOptions")
     elif isinstance(options, dict):
+        options = bind_keys(options, _OPTION_KEYS)
         for key in sorted(set(options) - _OPTION_KEYS)[:MAX_ERRORS]:
             shape("Unknown property.", f"SendOptions.{key[:100]}")
         for key in sorted(_OPTION_KEYS - set(options)):
@@ -213,10 +234,11 @@ def _parse_messages(
     for index, item in enumerate(raw_messages):
         where = f"messages[{index}]"
         if not isinstance(item, dict):
-            problems.append(Problem(422, "INVALID_REQUEST", "A message must be an object.", where))
+            problems.append(Problem(422, SHAPE_CODE, "A message must be an object.", where))
             continue
+        item = bind_keys(item, _MESSAGE_KEYS)
         problems.extend(
-            Problem(422, "INVALID_REQUEST", "Unknown property.", f"{where}.{key[:100]}")
+            Problem(422, SHAPE_CODE, "Unknown property.", f"{where}.{key[:100]}")
             for key in sorted(set(item) - _MESSAGE_KEYS)[:MAX_ERRORS]
         )
         content = item.get("content")
@@ -226,14 +248,14 @@ def _parse_messages(
                 problems.append(
                     Problem(
                         422,
-                        "INVALID_REQUEST",
+                        SHAPE_CODE,
                         "Required property is missing.",
                         f"{where}.{name}",
                     )
                 )
             elif not isinstance(found, str):
                 problems.append(
-                    Problem(422, "INVALID_REQUEST", f"{name} must be a string.", f"{where}.{name}")
+                    Problem(422, SHAPE_CODE, f"{name} must be a string.", f"{where}.{name}")
                 )
         if not isinstance(content, str) or not isinstance(destination, str):
             continue

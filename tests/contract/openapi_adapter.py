@@ -10,6 +10,7 @@ unknown path, another method) must still be a JSON ``ErrorResponse`` with status
 
 from __future__ import annotations
 
+import json
 import threading
 from functools import cache
 from pathlib import Path
@@ -35,9 +36,17 @@ class ContractViolationError(AssertionError):
 
 
 @cache
+def _problem_json(value: bytes | str, **_parameters: str) -> object:
+    return json.loads(value)
+
+
 def spec() -> OpenAPI:
     """The spec, loaded once, with unexpected properties forbidden."""
-    config = Config(additional_properties_default_policy="forbid")
+    config = Config(
+        additional_properties_default_policy="forbid",
+        # RFC 9457 bodies (the sandbox's error_style="problem") are JSON too.
+        extra_media_type_deserializers={"application/problem+json": _problem_json},
+    )
     return OpenAPI.from_file_path(str(SPEC_PATH), config=config)
 
 

@@ -135,11 +135,12 @@ def test_a_lazy_token_fetch_does_not_eat_the_send_deadline(flavour: str) -> None
 
 def test_calls_during_a_slow_renewal_use_the_valid_old_token(flavour: str) -> None:
     """A renewal is due and slow (0.4 s) while the old token is still valid: 20 calls with
-    timeout 0.5 s all succeed (none times out waiting for the renewal)."""
+    timeout 0.5 s all succeed (none times out waiting for the renewal). The token call has
+    its own timeout (5 s), so only waiting for the renewal could make a call time out."""
     now = [time.time()]
     sandbox = Sandbox(token_lifetime_minutes=10)
     if flavour == "sync":
-        with sandbox.client(timeout=TIMEOUT, clock=lambda: now[0]) as client:
+        with sandbox.client(timeout=TIMEOUT, token_timeout=5, clock=lambda: now[0]) as client:
             client.get_balance()
             now[0] += 6 * 60  # renewal due (5 min before expiry), token valid 4 more min
             sandbox.delay_next(1, 0.4, endpoint="token")
@@ -148,7 +149,9 @@ def test_calls_during_a_slow_renewal_use_the_valid_old_token(flavour: str) -> No
     else:
 
         async def main() -> list[float]:
-            async with sandbox.async_client(timeout=TIMEOUT, clock=lambda: now[0]) as client:
+            async with sandbox.async_client(
+                timeout=TIMEOUT, token_timeout=5, clock=lambda: now[0]
+            ) as client:
                 await client.get_balance()
                 now[0] += 6 * 60
                 sandbox.delay_next(1, 0.4, endpoint="token")

@@ -61,7 +61,7 @@ def test_wrong_shape_is_422(body: Any, field: str | None) -> None:
     sandbox = Sandbox()
     reply = send(sandbox, body)
     assert reply.status == 422
-    assert error_codes(reply) == [("INVALID_REQUEST", field)]
+    assert error_codes(reply) == [("INVALID_REQUEST_SHAPE", field)]
     assert (sandbox.balance, sandbox.accepted_count, sandbox.send_count) == (1000.0, 0, 0)
 
 
@@ -164,7 +164,7 @@ def test_all_problems_are_listed_and_shape_errors_win() -> None:
     body["messages"].append({"content": 1, "destination": "27821234567"})
     reply = send(sandbox, body)
     assert reply.status == 422
-    assert error_codes(reply) == [("INVALID_REQUEST", "messages[2].content")]
+    assert error_codes(reply) == [("INVALID_REQUEST_SHAPE", "messages[2].content")]
 
 
 def test_error_list_is_capped() -> None:

@@ -19,14 +19,16 @@ T = TypeVar("T", bound="ValidationProblemDetails")
 class ValidationProblemDetails:
     """ASP.NET Core's automatic 400 for a body that does not bind: a ProblemDetails whose
     `errors` maps each request field (e.g. `Messages[0].Destination`) to its messages.
+    (Written out rather than `allOf` ProblemDetails, so validators that forbid unknown
+    keys accept it.)
 
         Attributes:
             type_ (None | str | Unset):
-            title (None | str | Unset): A short summary (the error's message starts with it).
+            title (None | str | Unset):
             status (int | None | Unset):
             detail (None | str | Unset):
             instance (None | str | Unset):
-            trace_id (None | str | Unset): The server's trace id (kept on the error as `trace_id`).
+            trace_id (None | str | Unset):
             errors (ValidationProblemDetailsErrors | Unset):
     """
 

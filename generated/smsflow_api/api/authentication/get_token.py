@@ -38,11 +38,6 @@ def _parse_response(
 
         return response_401
 
-    if response.status_code == 402:
-        response_402 = ErrorResponse.from_dict(response.json())
-
-        return response_402
-
     if response.status_code == 403:
         response_403 = ErrorResponse.from_dict(response.json())
 
@@ -57,21 +52,6 @@ def _parse_response(
         response_408 = ErrorResponse.from_dict(response.json())
 
         return response_408
-
-    if response.status_code == 409:
-        response_409 = ErrorResponse.from_dict(response.json())
-
-        return response_409
-
-    if response.status_code == 415:
-        response_415 = ErrorResponse.from_dict(response.json())
-
-        return response_415
-
-    if response.status_code == 422:
-        response_422 = ErrorResponse.from_dict(response.json())
-
-        return response_422
 
     if response.status_code == 429:
         response_429 = ErrorResponse.from_dict(response.json())
@@ -121,7 +101,9 @@ def sync_detailed(
 ) -> Response[ErrorResponse | TokenResponse]:
     """Get a login token
 
-     Exchanges the client id and secret (HTTP Basic) for a bearer token. The token is valid
+     Exchanges the client id and secret (HTTP Basic) for a bearer token. A GET without a
+    body: it cannot be refused for credit (402), conflict (409) or its body (415, 422). The token is
+    valid
     for `expiresInMinutes` minutes, but may be revoked earlier: clients refresh ahead of
     expiry and fetch a new token once on a 401.
 
@@ -148,7 +130,9 @@ def sync(
 ) -> ErrorResponse | TokenResponse | None:
     """Get a login token
 
-     Exchanges the client id and secret (HTTP Basic) for a bearer token. The token is valid
+     Exchanges the client id and secret (HTTP Basic) for a bearer token. A GET without a
+    body: it cannot be refused for credit (402), conflict (409) or its body (415, 422). The token is
+    valid
     for `expiresInMinutes` minutes, but may be revoked earlier: clients refresh ahead of
     expiry and fetch a new token once on a 401.
 
@@ -171,7 +155,9 @@ async def asyncio_detailed(
 ) -> Response[ErrorResponse | TokenResponse]:
     """Get a login token
 
-     Exchanges the client id and secret (HTTP Basic) for a bearer token. The token is valid
+     Exchanges the client id and secret (HTTP Basic) for a bearer token. A GET without a
+    body: it cannot be refused for credit (402), conflict (409) or its body (415, 422). The token is
+    valid
     for `expiresInMinutes` minutes, but may be revoked earlier: clients refresh ahead of
     expiry and fetch a new token once on a 401.
 
@@ -196,7 +182,9 @@ async def asyncio(
 ) -> ErrorResponse | TokenResponse | None:
     """Get a login token
 
-     Exchanges the client id and secret (HTTP Basic) for a bearer token. The token is valid
+     Exchanges the client id and secret (HTTP Basic) for a bearer token. A GET without a
+    body: it cannot be refused for credit (402), conflict (409) or its body (415, 422). The token is
+    valid
     for `expiresInMinutes` minutes, but may be revoked earlier: clients refresh ahead of
     expiry and fetch a new token once on a 401.
 

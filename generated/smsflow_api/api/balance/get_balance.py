@@ -38,11 +38,6 @@ def _parse_response(
 
         return response_401
 
-    if response.status_code == 402:
-        response_402 = ErrorResponse.from_dict(response.json())
-
-        return response_402
-
     if response.status_code == 403:
         response_403 = ErrorResponse.from_dict(response.json())
 
@@ -57,21 +52,6 @@ def _parse_response(
         response_408 = ErrorResponse.from_dict(response.json())
 
         return response_408
-
-    if response.status_code == 409:
-        response_409 = ErrorResponse.from_dict(response.json())
-
-        return response_409
-
-    if response.status_code == 415:
-        response_415 = ErrorResponse.from_dict(response.json())
-
-        return response_415
-
-    if response.status_code == 422:
-        response_422 = ErrorResponse.from_dict(response.json())
-
-        return response_422
 
     if response.status_code == 429:
         response_429 = ErrorResponse.from_dict(response.json())

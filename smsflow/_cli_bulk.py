@@ -158,20 +158,27 @@ class _Progress:
         self.err.flush()
 
 
-def _resume_hint(args: argparse.Namespace, progress: BulkProgress) -> str:
-    argv = list(args.argv)
-    if args.journal:
-        if progress.unknown:
-            return (
-                f"resume with: smsflow {shlex.join(argv)}\n"
-                f"{progress.unknown} row(s) are unknown (they may have been sent): check the "
-                "SMSFlow portal, then add --resend-unknown to send them again"
+def _hints(args: argparse.Namespace, progress: BulkProgress, interrupted: bool) -> list[str]:
+    """What to do next after a run that stopped or left rows unsent: the exact command that
+    resumes it (with a journal), and what to do about unknown rows."""
+    lines: list[str] = []
+    unsent = progress.refused + progress.not_sent + progress.unknown
+    if interrupted or progress.stopped or unsent:
+        if args.journal:
+            lines.append(f"resume with: smsflow {shlex.join(args.argv)}")
+        else:
+            lines.append(
+                "no --journal was given, so this run cannot be resumed safely: the rows with "
+                "status sent went out, the others did not. Use --journal FILE to make runs "
+                "resumable"
             )
-        return f"resume with: smsflow {shlex.join(argv)}"
-    return (
-        "no --journal was given, so this run cannot be resumed safely: the rows with status "
-        "sent went out, the others did not. Use --journal FILE to make runs resumable"
-    )
+    if progress.unknown:
+        lines.append(
+            f"{progress.unknown} row(s) are unknown (they may have been sent): check the "
+            "SMSFlow portal, then run again with --resend-unknown (and the same --journal) to "
+            "send them anyway"
+        )
+    return lines
 
 
 def send_csv(
@@ -189,41 +196,42 @@ def send_csv(
         OSError: the output cannot be written.
         SmsFlowError: the run could not start (invalid settings, journal of another run).
     """
-    target = open(args.output, "w", newline="", encoding="utf-8") if args.output else out  # noqa: SIM115
     stopper = _Stopper(err)
-    try:
-        writer = None if args.json else csv.DictWriter(target, fieldnames=RESULT_COLUMNS)
-        if writer is not None:
-            writer.writeheader()
+    show = _Progress(err, bar=err.isatty() and not args.json, every=args.progress_every)
+    hard_stop = False
+    with client() as api, stopper:
+        # Settings are checked here, before the output file is created or written.
+        run = api.send_bulk(
+            args.campaign,
+            source.rows(),
+            start_delivery_utc=args.at,
+            check_opt_outs=not args.no_opt_out_check,
+            batch_size=args.batch_size,
+            concurrency=args.concurrency,
+            messages_per_second=args.rate,
+            max_parts=args.max_parts,
+            journal=args.journal,
+            resend_unknown=args.resend_unknown,
+            total=source.total,
+            on_progress=show,
+        )
+        stopper.run = run
+        if stopper.signum is not None:  # a signal came while the client was being set up
+            run.stop("INTERRUPTED", "the run was stopped before this was sent")
+        target = open(args.output, "w", newline="", encoding="utf-8") if args.output else out  # noqa: SIM115
+        try:
+            writer = None if args.json else csv.DictWriter(target, fieldnames=RESULT_COLUMNS)
+            if writer is not None:
+                writer.writeheader()
 
-        def write(outcome: MessageOutcome) -> None:
-            line = _line(outcome, as_json=writer is None)
-            if writer is None:
-                target.write(json.dumps(line, ensure_ascii=False) + "\n")
-            else:
-                writer.writerow(line)
+            def write(outcome: MessageOutcome) -> None:
+                line = _line(outcome, as_json=writer is None)
+                if writer is None:
+                    target.write(json.dumps(line, ensure_ascii=False) + "\n")
+                else:
+                    writer.writerow(line)
 
-        order = InOrder(write)
-        show = _Progress(err, bar=err.isatty() and not args.json, every=args.progress_every)
-        with client() as api, stopper:
-            run = api.send_bulk(
-                args.campaign,
-                source.rows(),
-                start_delivery_utc=args.at,
-                check_opt_outs=not args.no_opt_out_check,
-                batch_size=args.batch_size,
-                concurrency=args.concurrency,
-                messages_per_second=args.rate,
-                max_parts=args.max_parts,
-                journal=args.journal,
-                resend_unknown=args.resend_unknown,
-                total=source.total,
-                on_progress=show,
-            )
-            stopper.run = run
-            if stopper.signum is not None:  # a signal came while the client was being set up
-                run.stop("INTERRUPTED", "the run was stopped before this was sent")
-            hard_stop = False
+            order = InOrder(write)
             with run:
                 try:
                     for outcome in run:
@@ -232,23 +240,19 @@ def send_csv(
                     hard_stop = True
             order.flush()
             progress = run.progress
-    finally:
-        if target is not out:
-            target.close()
-        else:
-            out.flush()
+        finally:
+            if target is not out:
+                target.close()
+            else:
+                out.flush()
     if show.bar:
         err.write("\n")
     _report(args, progress, err)
-    if stopper.signum is not None or hard_stop:
-        err.write(_resume_hint(args, progress) + "\n")
+    interrupted = stopper.signum is not None or hard_stop
+    for line in _hints(args, progress, interrupted):
+        err.write(line + "\n")
+    if interrupted:
         return _EXIT_FOR_SIGNAL.get(signal.Signals(stopper.signum or signal.SIGINT), 130)
-    if progress.unknown:
-        err.write(
-            f"{progress.unknown} row(s) are unknown (they may have been sent): check the "
-            "SMSFlow portal, then run again with --resend-unknown (and the same --journal) "
-            "to send them anyway\n"
-        )
     ok = sum(v for k, v in counts(progress).items() if k in _OK_STATUSES)
     return 0 if ok == progress.done else 1
 

@@ -175,6 +175,26 @@ def test_unknown_batches_hint_a_flag_that_exists(server: SandboxServer, tmp_path
     server.sandbox.assert_each_accepted_once(pairs)
 
 
+def test_a_run_stopped_for_credit_prints_the_resume_command(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    """Out of credit mid-run: the counts and the exact resume command are printed; after a
+    top-up that command sends the rest, each row once."""
+    server.sandbox.balance = 0.25 * 250
+    source, journal = tmp_path / "in.csv", tmp_path / "j"
+    pairs = write_rows(source, 1000)
+    argv = ["send", "--csv", str(source), "--journal", str(journal), "--batch-size", "100"]
+    first = cli(server, tmp_path, *argv)
+    assert 1 == first.returncode
+    assert "stopped: INSUFFICIENT_BALANCE" in first.stderr
+    assert f"resume with: smsflow {shlex.join(argv)}" in first.stderr
+    server.sandbox.balance = 1e6
+    second = cli(server, tmp_path, *argv)
+    assert 0 == second.returncode, second.stderr
+    assert "sent: 800  already sent: 200" in second.stderr
+    server.sandbox.assert_each_accepted_once(pairs)
+
+
 # -- 5, 6, 7. controls ----------------------------------------------------------------------
 
 
@@ -419,3 +439,16 @@ def test_sandbox_debug_logs_name_the_sandbox(tmp_path: Path) -> None:
     assert 0 == done.returncode
     assert "portal.smsflow.co.za" not in done.stderr
     assert "in-process-sandbox" in done.stderr
+
+
+def test_an_invalid_setting_creates_no_output_and_sends_nothing(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    """--batch-size over the API's limit: exit 2 naming the flag; no output file, no request."""
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    write_rows(source, 3)
+    done = cli(server, tmp_path, "send", "--csv", str(source), "--output", str(out),
+               "--batch-size", "5000")  # fmt: skip
+    assert 2 == done.returncode
+    assert "--batch-size must be" in done.stderr
+    assert (False, 0) == (out.exists(), server.sandbox.request_count)

@@ -17,6 +17,13 @@ from smsflow.testing import Sandbox, SandboxServer
 HERE = Path(__file__).parent
 
 
+@pytest.fixture(autouse=True)
+def contract_observer() -> None:
+    """Replaces tests/conftest.py's spec check of every exchange for these timing tests: run in
+    the serving process, it delays arrivals unevenly, and arrival times are what is measured.
+    The sandbox's exchanges are held to the spec by the rest of the suite."""
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 1_800_000_000.0

@@ -8,42 +8,38 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeAlias, TypeVar
 
 import httpx
 
 from . import _waits
 from ._base_client import END_OF_INPUT, BaseClient
-from ._bulk import BulkEngine, FlowAnswer
-from ._bulk_run import AsyncBulkRun
-from ._bulk_types import (
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_CONCURRENCY,
-    DEFAULT_RETRIES,
-    Batch,
-    BatchResult,
-    BulkProgress,
-    MessageOutcome,
-)
-from ._capped_body import answer_deadline, aread_capped
+from ._bulk_defaults import DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, DEFAULT_RETRIES
+from ._capped_body import answer_deadline, aread_capped, mark_written
 from ._config import TimeoutTypes, tls_context, trusts_env
-from ._core import Outcome, Step
+from ._core import Outcome
 from ._errors import SmsFlowError
+from ._fetch_state import one_call
 from ._idempotency import asend_once, check_ledger
-from ._operation import Operation
+from ._operation import Operation, Step
 from ._results import AuthToken, Balance, SendResult
 from ._retry import RetryPolicy
-from ._validate import MessageLike
+from ._validate import MessageLike, StartDelivery
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # asyncio and the bulk machinery load on first use (docs/performance.md)
     import asyncio
+
+    from ._bulk import BatchAnswer, BulkEngine
+    from ._bulk_run import AsyncBulkRun
+    from ._bulk_types import Batch, BatchResult, BulkProgress, MessageOutcome
 
 __all__ = ["AsyncSmsFlowClient"]
 
 T = TypeVar("T")
+AsyncSleep: TypeAlias = Callable[[float], Awaitable[None]]
 
 
-class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
+class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport, AsyncSleep]):
     """Asynchronous client of the SMSFlow API: the same API as :class:`SmsFlowClient`, awaited.
 
     Safe for many concurrent tasks on one event loop (one token request however many start
@@ -51,51 +47,27 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
     an ``httpx.AsyncClient``. Close it with ``await client.aclose()`` or ``async with``.
     """
 
-    def __init__(
-        self,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        base_url: str | None = None,
-        timeout: TimeoutTypes = 30,
-        retry_retries: int = 0,
-        retry_base_delay: float = 0.25,
-        retry_max_delay: float = 2.0,
-        *,
-        sleep: Callable[[float], Awaitable[None]] = _waits.async_sleep,
-        **options: Any,
-    ) -> None:
-        super().__init__(
-            client_id,
-            client_secret,
-            base_url,
-            timeout,
-            retry_retries,
-            retry_base_delay,
-            retry_max_delay,
-            **options,
+    def _default_sleep(self) -> AsyncSleep:
+        return _waits.async_sleep
+
+    def _new_http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            limits=self._limits,
+            transport=self._async_transport(),
+            verify=tls_context(),
+            trust_env=trusts_env(self._config.base_url),
         )
-        self._sleep = sleep
-        given = options.get("http_client")
-        self._http = (
-            given
-            if given is not None
-            else httpx.AsyncClient(
-                limits=self._limits,
-                transport=self._async_transport(),
-                verify=tls_context(),
-                trust_env=trusts_env(self._config.base_url),
-            )
-        )
-        self._auth.http = self._http
 
     async def _send_once(self, op: Operation[Any]) -> httpx.Response:
-        deadline = answer_deadline(op)
+        request = op.build(self._http)
+        mark_written(request)  # the auth flow marks it again after any wait for a token
         response = await self._http.send(
-            op.build(self._http),
+            request,
             auth=self._auth if op.authenticated else None,
             follow_redirects=False,
             stream=True,
         )
+        deadline = answer_deadline(op, response.request)
         try:
             await aread_capped(op, self._config.max_response_bytes, response, deadline)
         finally:
@@ -103,9 +75,13 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
         return response
 
     async def _execute(self, op: Operation[T], policy: RetryPolicy | None = None) -> T:
+        with one_call():
+            return await self._execute_call(op, policy)
+
+    async def _execute_call(self, op: Operation[T], policy: RetryPolicy | None) -> T:
         self._check_open()
         flow = self._core.run(op, policy)
-        step: Step = next(flow)
+        step: Step[Any] = next(flow)
         while True:
             outcome: Outcome = None
             if isinstance(step, float):
@@ -129,20 +105,20 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
         self,
         campaign_name: str,
         messages: Iterable[MessageLike],
-        start_delivery_utc: Any = None,
+        start_delivery_utc: StartDelivery = None,
         check_opt_outs: bool = True,
         retry: bool = False,
         *,
         timeout: TimeoutTypes = None,
-        normalize_destinations: bool = False,
+        normalize_destinations: bool = True,
         idempotency_key: str | None = None,
         force_resend: bool = False,
     ) -> SendResult:
         """Send (or schedule) 1-1000 messages as one event. See :meth:`SmsFlowClient.send_sms`."""
-        body = self._send_body(
+        body, sent_to = self._send_body(
             campaign_name, messages, start_delivery_utc, check_opt_outs, normalize_destinations
         )
-        op = self._core.send_op(body, retry=retry, timeout=timeout)
+        op = self._core.send_op(body, retry=retry, timeout=timeout, destinations=sent_to)
 
         async def send() -> SendResult:
             if self._rate_limit is not None:  # the shared limit's I/O is blocking
@@ -167,17 +143,18 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
         campaign_name: str,
         messages: Iterable[MessageLike] | AsyncIterable[MessageLike],
         *,
-        start_delivery_utc: Any = None,
+        start_delivery_utc: StartDelivery = None,
         check_opt_outs: bool = True,
         batch_size: int = DEFAULT_BATCH_SIZE,
         concurrency: int = DEFAULT_CONCURRENCY,
         max_parts: int | None = None,
         normalize_destinations: bool = True,
-        default_country: str = "ZA",
+        default_country: str | None = None,
         messages_per_second: float | None = None,
         retries: int = DEFAULT_RETRIES,
         retry: bool = False,
         journal: str | os.PathLike[str] | None = None,
+        idempotency_key: Callable[[int, Any], str] | None = None,
         resend_unknown: bool = False,
         on_progress: Callable[[BulkProgress], None] | None = None,
         total: int | None = None,
@@ -208,10 +185,13 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
             retries=retries,
             retry=retry,
             journal=journal,
+            idempotency_key=idempotency_key,
             resend_unknown=resend_unknown,
             total=total,
             timeout=timeout,
         )
+        from ._bulk_run import AsyncBulkRun
+
         return AsyncBulkRun(self._bulk_outcomes(engine, messages), engine)
 
     async def _bulk_outcomes(
@@ -253,8 +233,12 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient]):
                 engine.close()
 
     async def _send_batch(self, engine: BulkEngine, batch: Batch) -> BatchResult:
+        with one_call():  # the batch's retries are one call's retries
+            return await self._send_batch_flow(engine, batch)
+
+    async def _send_batch_flow(self, engine: BulkEngine, batch: Batch) -> BatchResult:
         flow = engine.batch_flow(batch)
-        answer: FlowAnswer = None
+        answer: BatchAnswer = None
         while True:
             try:
                 step = flow.send(answer)

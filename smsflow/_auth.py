@@ -9,9 +9,11 @@
   failing token endpoint costs one token request per interval, not one per call).
 * A 401 to a request that used a cached token means the token was revoked: the token is
   dropped, a new one fetched once (or taken from the store, when another process sharing it
-  already stored a newer one), and the request replayed once (a 401 proves the request
-  was not accepted, so the replay cannot duplicate a send). A second 401 is returned as is
-  and becomes :class:`~smsflow.SmsFlowAuthenticationError`.
+  already stored a newer one), and the request replayed (a 401 proves the request was not
+  accepted, so a replay cannot duplicate a send). A token taken from a shared store may
+  itself predate a server-side revocation: if its replay gets a 401 too, one new token is
+  fetched and the request replayed once more. A 401 after a token this call fetched is
+  returned as is and becomes :class:`~smsflow.SmsFlowAuthenticationError`.
 * The client id and secret go only to the token endpoint (HTTP Basic); its error bodies are
   kept on the error like any other (``error.body``, ``field_errors``, ``trace_id``) but
   without any ``token`` key, so a token is never kept.
@@ -34,9 +36,11 @@ from typing import TYPE_CHECKING, Final
 
 import httpx
 
-from ._capped_body import answer_deadline, aread_capped, read_capped
+from ._capped_body import answer_deadline, aread_capped, mark_written, read_capped
 from ._config import USER_AGENT, ClientConfig
 from ._errors import SmsFlowError, SmsFlowUnexpectedResponseError, error_for_response
+from ._fetch_state import FetchState, lock_timeout_error, lock_wait
+from ._logging import logger
 from ._operation import Operation
 from ._retry import RetryMode, parse_retry_after
 from ._tokens import MemoryTokenStore, Token, TokenStore, refresh_time
@@ -51,6 +55,10 @@ CREDENTIALS_HINT: Final = (
     ": the client id or secret was refused; check client_id and client_secret (or the "
     "SMSFLOW_CLIENT_ID and SMSFLOW_CLIENT_SECRET environment variables)"
 )
+# After a 401: a token taken from the store (another process renewed it) may predate the
+# revocation too; if its replay is refused as well, one token is fetched and the call replayed
+# once more. At most one token fetch and two replays per call; a 401 proves nothing was sent.
+MAX_REPLAYS: Final = 2
 RENEWAL_RETRY_S: Final = 30.0  # after a failed renewal, keep the old token this long (s)
 
 
@@ -61,7 +69,7 @@ def token_path() -> str:
 
 def _mark_before_request(error: SmsFlowError) -> SmsFlowError:
     # A failed token fetch happens before the real request is sent: safe to retry even a send.
-    error.before_request = True  # type: ignore[attr-defined]
+    error.before_request = True
     return error
 
 
@@ -88,7 +96,8 @@ class TokenCache:
         self._renew_after = 0.0  # after a failed renewal: no new attempt before this time (s)
         self.thread_lock = threading.Lock()
         self._async_lock: asyncio.Lock | None = None
-        self.fetches = 0  # token requests made by this cache (for tests and metrics)
+        self.fetches = 0  # token requests sent by this client, answered or not
+        self.fetch_state = FetchState()  # single flight: the outcome waiting calls share
         basic = f"{config.client_id}:{config.client_secret}".encode()
         self._token_headers = {
             "Authorization": "Basic " + base64.b64encode(basic).decode("ascii"),
@@ -164,7 +173,6 @@ class TokenCache:
             SmsFlowError: the mapped error (authentication, server, rate limit, unexpected
                 response), marked as raised before the real request was sent.
         """
-        self.fetches += 1
         try:
             token = self._parse(response)
         except SmsFlowError as error:
@@ -174,12 +182,31 @@ class TokenCache:
                 and response.status_code not in (401, 403)
             ):
                 self.renewal_failed(fallback)
+                logger.debug("token renewal failed (%s); the current token is kept", error.code)
                 return fallback
+            logger.debug("token fetch failed: %s (HTTP %s)", error.code, response.status_code)
+            self.fetch_state.failed(error)
             raise _mark_before_request(error) from None
         self._token = token
         self._renew_after = 0.0
+        self.fetch_state.succeeded()
         self._store.save(self._key, token)
+        logger.debug("token fetched (valid for %.0f s)", token.expires_at - self._clock())
         return token
+
+    def no_answer(self, stale: Token | None, *, cancelled: bool = False) -> None:
+        """A lazy fetch got no answer: keep ``stale`` for a while if it is still valid, else
+        let the calls waiting on this fetch share the failure (not when it was cancelled)."""
+        self.renewal_failed(stale)
+        if (stale is None or not stale.is_valid(self._clock())) and not cancelled:
+            self.fetch_state.failed(None)
+
+    def fetch_failed(self, error: BaseException, stale: Token | None) -> None:
+        """A lazy fetch's answer could not be read (too large, too slow): as :meth:`no_answer`,
+        sharing ``error`` when it is an :class:`~smsflow.SmsFlowError`."""
+        self.renewal_failed(stale)
+        if stale is None or not stale.is_valid(self._clock()):
+            self.fetch_state.failed(error if isinstance(error, SmsFlowError) else None)
 
     def renewal_failed(self, stale: Token | None) -> None:
         """A renewal got no usable answer: keep ``stale`` (if still valid) for a while.
@@ -257,7 +284,17 @@ class TokenCache:
         if current is None or current == refused:
             self.drop(refused)
             current = self.fresh()  # a shared store may already hold a newer token
+        logger.debug(
+            "401 for the current token: %s",
+            "fetching a new one" if current is None else "another one was already fetched",
+        )
         return current
+
+    def replay(self, request: httpx.Request, token: Token) -> httpx.Request:
+        """``request`` again with ``token`` (after a 401), logged at DEBUG without it."""
+        request.headers["Authorization"] = "Bearer " + token.value
+        logger.debug("replaying %s %s with the new token", request.method, request.url.path)
+        return request
 
     def drop(self, token: Token) -> None:
         """Forget ``token`` (it was refused with a 401), here and in the store."""
@@ -287,6 +324,25 @@ class SmsFlowAuth(httpx.Auth):
             raise RuntimeError("smsflow: SmsFlowAuth used without its httpx client")
         return op, op.build(self.http)
 
+    def _lock_for_fetch(self, request: httpx.Request) -> tuple[Token | None, bool]:
+        """Sync: take the fetch lock, or a still-valid old token while another call renews.
+
+        Returns ``(stale_token, False)`` without the lock, or ``(None, True)`` holding it.
+
+        Raises:
+            SmsFlowNetworkError: the lock was not free within the call's own timeout.
+        """
+        lock = self.cache.thread_lock
+        if lock.acquire(blocking=False):
+            return None, True
+        stale = self.cache.still_valid()
+        if stale is not None:  # a renewal is in flight and the old token still works
+            return stale, False
+        wait = lock_wait(request.extensions.get("timeout"))
+        if not lock.acquire(timeout=wait):
+            raise lock_timeout_error(wait)
+        return None, True
+
     def sync_auth_flow(
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:
@@ -295,45 +351,86 @@ class SmsFlowAuth(httpx.Auth):
         token = cache.fresh()
         fetched = False
         if token is None:
+            waited_from = cache.fetch_state.generation
+            token, locked = self._lock_for_fetch(request)
+            if locked:
+                try:
+                    shared_lock: str | None = None
+                    token = cache.fresh()
+                    if token is None:
+                        failure = cache.fetch_state.shared_failure(waited_from)
+                        if failure is not None:
+                            raise failure
+                        # another process sharing the store may be fetching (Redis)
+                        shared_lock, token = cache.begin_shared_fetch()
+                    if token is None:
+                        stale = cache.still_valid()
+                        op, token_request = self._token_call()
+                        deadline = answer_deadline(op)
+                        cache.fetches += 1
+                        try:
+                            try:
+                                response = yield token_request
+                            except GeneratorExit:  # no answer (network error): keep stale
+                                cache.no_answer(stale)
+                                raise
+                            try:
+                                _read_token_answer(op, limit, response, deadline)
+                            except (SmsFlowError, httpx.HTTPError) as error:
+                                cache.fetch_failed(error, stale)
+                                raise
+                            token = cache.accept(response, stale)
+                        finally:
+                            cache.end_shared_fetch(shared_lock)
+                        fetched = token is not stale
+                finally:
+                    cache.thread_lock.release()
+        assert token is not None  # for mypy: the branches above set it or raise
+        request.headers["Authorization"] = "Bearer " + token.value
+        mark_written(request)
+        response = yield request
+        for _ in range(MAX_REPLAYS):
+            if response.status_code != 401 or fetched:
+                return
             with cache.thread_lock:
-                token = cache.fresh()
-                lock = None
-                if token is None:
-                    lock, token = cache.begin_shared_fetch()
-                if token is None:
-                    stale = cache.still_valid()
+                current = cache.replacement_for(token)
+                shared_lock = None
+                if current is None:
+                    shared_lock, current = cache.begin_shared_fetch(refused=token)
+                if current is None:
                     op, token_request = self._token_call()
                     deadline = answer_deadline(op)
+                    cache.fetches += 1
                     try:
-                        response = yield token_request
-                        _read_token_answer(op, limit, response, deadline)
-                        token = cache.accept(response, stale)
-                    except GeneratorExit:  # no answer (network error, cancelled): keep stale
-                        cache.renewal_failed(stale)
-                        raise
+                        token_response = yield token_request
+                        _read_token_answer(op, limit, token_response, deadline)
+                        current = cache.accept(token_response, None)
                     finally:
-                        cache.end_shared_fetch(lock)
-                    fetched = token is not stale
-        request.headers["Authorization"] = "Bearer " + token.value
-        response = yield request
-        if response.status_code != 401 or fetched:
-            return
-        with cache.thread_lock:
-            current = cache.replacement_for(token)
-            lock = None
-            if current is None:
-                lock, current = cache.begin_shared_fetch(refused=token)
-            if current is None:
-                op, token_request = self._token_call()
-                deadline = answer_deadline(op)
-                try:
-                    token_response = yield token_request
-                    _read_token_answer(op, limit, token_response, deadline)
-                    current = cache.accept(token_response, None)
-                finally:
-                    cache.end_shared_fetch(lock)
-        request.headers["Authorization"] = "Bearer " + current.value
-        yield request
+                        cache.end_shared_fetch(shared_lock)
+                    fetched = True
+            token = current
+            cache.replay(request, token)
+            mark_written(request)
+            response = yield request
+
+    async def _alock_for_fetch(self, request: httpx.Request) -> tuple[Token | None, bool]:
+        """Async: :meth:`_lock_for_fetch` on the asyncio lock (cancellation-safe)."""
+        import asyncio
+
+        lock = self.cache.async_lock
+        if not lock.locked():
+            await lock.acquire()  # free: taken at once, without suspending
+            return None, True
+        stale = self.cache.still_valid()
+        if stale is not None:  # a renewal is in flight and the old token still works
+            return stale, False
+        wait = lock_wait(request.extensions.get("timeout"))
+        try:
+            async with asyncio.timeout(wait):  # Lock.acquire is cancellation-safe
+                await lock.acquire()
+        except TimeoutError:
+            raise lock_timeout_error(wait) from None
+        return None, True
 
     async def async_auth_flow(
         self, request: httpx.Request
@@ -343,45 +440,79 @@ class SmsFlowAuth(httpx.Auth):
         token = cache.fresh()
         fetched = False
         if token is None:
+            waited_from = cache.fetch_state.generation
+            token, locked = await self._alock_for_fetch(request)
+            if locked:
+                try:
+                    shared_lock: str | None = None
+                    token = cache.fresh()
+                    if token is None:
+                        failure = cache.fetch_state.shared_failure(waited_from)
+                        if failure is not None:
+                            raise failure
+                        # another process sharing the store may be fetching (Redis)
+                        shared_lock, token = (
+                            await _in_thread(cache.begin_shared_fetch)
+                            if cache.shared
+                            else (None, None)
+                        )
+                    if token is None:
+                        stale = cache.still_valid()
+                        op, token_request = self._token_call()
+                        deadline = answer_deadline(op)
+                        cache.fetches += 1
+                        try:
+                            try:
+                                response = yield token_request
+                            except GeneratorExit:  # no answer (network error, cancelled)
+                                cache.no_answer(stale, cancelled=_cancelling())
+                                raise
+                            try:
+                                await _aread_token_answer(op, limit, response, deadline)
+                            except (SmsFlowError, httpx.HTTPError) as error:
+                                cache.fetch_failed(error, stale)
+                                raise
+                            token = cache.accept(response, stale)
+                        finally:
+                            cache.end_shared_fetch(shared_lock)
+                        fetched = token is not stale
+                finally:
+                    cache.async_lock.release()
+        assert token is not None  # for mypy: the branches above set it or raise
+        request.headers["Authorization"] = "Bearer " + token.value
+        mark_written(request)
+        response = yield request
+        for _ in range(MAX_REPLAYS):
+            if response.status_code != 401 or fetched:
+                return
             async with cache.async_lock:
-                token = cache.fresh()
-                lock = None
-                if token is None and cache.shared:  # Redis I/O and polling: off the loop
-                    lock, token = await _in_thread(cache.begin_shared_fetch)
-                if token is None:
-                    stale = cache.still_valid()
+                current = cache.replacement_for(token)
+                shared_lock = None
+                if current is None and cache.shared:
+                    shared_lock, current = await _in_thread(cache.begin_shared_fetch, token)
+                if current is None:
                     op, token_request = self._token_call()
                     deadline = answer_deadline(op)
+                    cache.fetches += 1
                     try:
-                        response = yield token_request
-                        await _aread_token_answer(op, limit, response, deadline)
-                        token = cache.accept(response, stale)
-                    except GeneratorExit:  # no answer (network error, cancelled): keep stale
-                        cache.renewal_failed(stale)
-                        raise
+                        token_response = yield token_request
+                        await _aread_token_answer(op, limit, token_response, deadline)
+                        current = cache.accept(token_response, None)
                     finally:
-                        cache.end_shared_fetch(lock)
-                    fetched = token is not stale
-        request.headers["Authorization"] = "Bearer " + token.value
-        response = yield request
-        if response.status_code != 401 or fetched:
-            return
-        async with cache.async_lock:
-            current = cache.replacement_for(token)
-            lock = None
-            if current is None and cache.shared:
-                lock, current = await _in_thread(cache.begin_shared_fetch, token)
-            if current is None:
-                op, token_request = self._token_call()
-                deadline = answer_deadline(op)
-                try:
-                    token_response = yield token_request
-                    await _aread_token_answer(op, limit, token_response, deadline)
-                    current = cache.accept(token_response, None)
-                finally:
-                    cache.end_shared_fetch(lock)
-        request.headers["Authorization"] = "Bearer " + current.value
-        yield request
+                        cache.end_shared_fetch(shared_lock)
+                    fetched = True
+            token = current
+            cache.replay(request, token)
+            mark_written(request)
+            response = yield request
+
+
+def _cancelling() -> bool:
+    """True when the current asyncio task is being cancelled (not a network failure)."""
+    import asyncio
+
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _read_token_answer(

@@ -9,29 +9,34 @@ from __future__ import annotations
 
 import random
 import warnings
-from collections.abc import AsyncIterable, Callable, Iterable, Sized
-from typing import Any, Generic, TypeVar
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sized
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
 from . import _waits
 from ._auth import SmsFlowAuth, TokenCache
-from ._bulk import BulkEngine
-from ._bulk_types import BulkProgress, BulkSettings
 from ._config import DEFAULT_LIMITS, DEFAULT_MAX_RESPONSE_BYTES, TimeoutTypes, resolve_config
 from ._core import Core
-from ._errors import SmsFlowError, SmsFlowValidationError
+from ._destinations import check_default_country
+from ._errors import SmsFlowError, SmsFlowValidationError, invalid
 from ._idempotency import check_ledger_setting, check_rate_limit_setting, messages_in
 from ._ledger import Ledger
 from ._logging import configure_from_env
 from ._retry import DEFAULT_MAX_RETRY_AFTER, RetryPolicy
 from ._shared_rate import SharedRateLimit
 from ._tokens import TokenStore
-from ._validate import MessageLike, invalid
+from ._validate import MessageLike, StartDelivery
+
+if TYPE_CHECKING:  # the bulk machinery loads on the first send_bulk (docs/performance.md)
+    from ._bulk import BulkEngine
+    from ._bulk_types import BulkProgress
 
 __all__ = ["END_OF_INPUT", "BaseClient"]
 
-H = TypeVar("H", httpx.Client, httpx.AsyncClient)
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)  # the pooled httpx client
+X = TypeVar("X", httpx.BaseTransport, httpx.AsyncBaseTransport)  # its transport
+S = TypeVar("S", Callable[[float], None], Callable[[float], Awaitable[None]])  # the sleep
 
 END_OF_INPUT: Any = object()  # the end of a bulk run's input (both bulk drivers)
 
@@ -58,10 +63,12 @@ def _check_objects(token_store: object, limits: object, clock: object) -> None:
         )
 
 
-class BaseClient(Generic[H]):
-    """Settings, token cache and core shared by both clients (no I/O)."""
-
-    _http: H
+class BaseClient(Generic[H, X, S]):
+    """Settings, token cache and core shared by both clients (no I/O), and their one
+    constructor: the clients differ only in the httpx client, transport and sleep types
+    (``H``, ``X``, ``S``), their defaults (:meth:`_default_sleep`, :meth:`_new_http`) and I/O.
+    See :class:`~smsflow.SmsFlowClient` for the arguments.
+    """
 
     def __init__(
         self,
@@ -77,18 +84,24 @@ class BaseClient(Generic[H]):
         token_timeout: TimeoutTypes = None,
         token_store: TokenStore | None = None,
         http_client: H | None = None,
-        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+        transport: X | None = None,
         limits: httpx.Limits | None = None,
         allow_insecure_http: bool = False,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         clock: Callable[[], float] = _waits.wall,
+        sleep: S | None = None,
         random_source: Callable[[], float] = random.random,
         ledger: Ledger | None = None,
         rate_limit: SharedRateLimit | None = None,
+        default_country: str | None = "ZA",
     ) -> None:
         configure_from_env()
         self._ledger = check_ledger_setting(ledger)
         self._rate_limit = check_rate_limit_setting(rate_limit)
+        try:
+            self._default_country = check_default_country(default_country)
+        except ValueError as exc:
+            raise SmsFlowValidationError(str(exc), code="INVALID_SETTING") from None
         policy = RetryPolicy(
             retries=retry_retries,
             base_delay=retry_base_delay,
@@ -119,7 +132,18 @@ class BaseClient(Generic[H]):
                 "own http_client=, set them on it instead",
                 code="INVALID_SETTING",
             )
-        self._transport = transport
+        self._transport: X | None = transport
+        self._sleep: S = sleep if sleep is not None else self._default_sleep()
+        self._http: H = http_client if http_client is not None else self._new_http()
+        self._auth.http = self._http
+
+    def _default_sleep(self) -> S:
+        """The sleep used when none is given (``time.sleep`` / ``asyncio.sleep``, via _waits)."""
+        raise NotImplementedError
+
+    def _new_http(self) -> H:
+        """The pooled httpx client created when none is given."""
+        raise NotImplementedError
 
     def _sync_transport(self) -> httpx.BaseTransport | None:
         if self._transport is not None and not isinstance(self._transport, httpx.BaseTransport):
@@ -164,18 +188,19 @@ class BaseClient(Generic[H]):
 
     def _send_body(
         self,
-        campaign_name: Any,
+        campaign_name: str,
         messages: Iterable[MessageLike],
-        start_delivery_utc: Any,
-        check_opt_outs: Any,
-        normalize_destinations: bool = False,
-    ) -> bytes:
-        return self._core.send_body(
+        start_delivery_utc: StartDelivery,
+        check_opt_outs: bool,
+        normalize_destinations: bool = True,
+    ) -> tuple[bytes, tuple[str, ...]]:
+        return self._core.send_request(
             campaign_name=campaign_name,
             messages=messages,
             start_delivery_utc=start_delivery_utc,
             check_opt_outs=check_opt_outs,
             normalize_destinations=normalize_destinations,
+            default_country=self._default_country,
         )
 
     def _rate_wait(self, body: bytes) -> float:
@@ -205,9 +230,22 @@ class BaseClient(Generic[H]):
             raise invalid(
                 "on_progress must be a callable or None", "INVALID_REQUEST", "on_progress"
             )
+        from ._bulk import BulkEngine
+        from ._bulk_types import BulkSettings
+
+        if options.get("default_country") is None:
+            options["default_country"] = self._default_country
         settings = BulkSettings.build(**options)
         total = len(messages) if isinstance(messages, Sized) else None
-        return BulkEngine(self._core, settings, clock=clock, on_progress=on_progress, total=total)
+        return BulkEngine(
+            self._core,
+            settings,
+            clock=clock,
+            on_progress=on_progress,
+            total=total,
+            ledger=self._ledger,
+            shared_rate=self._rate_limit,
+        )
 
     def __del__(self) -> None:
         if getattr(self, "_owns_http", False) and not getattr(self, "_closed", True):

@@ -52,11 +52,13 @@ The data these decisions use and produce (settings, batches, outcomes, progress)
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast
 
+from ._bulk_keys import keys_for_run
 from ._bulk_types import (
     Batch,
     BatchResult,
@@ -65,25 +67,30 @@ from ._bulk_types import (
     MessageOutcome,
     OutcomeStatus,
 )
-from ._core import Core, Operation, normalized
+from ._core import Core
+from ._destinations import normalized
 from ._errors import (
     SmsFlowAuthenticationError,
     SmsFlowError,
     SmsFlowInsufficientBalanceError,
     SmsFlowRateLimitError,
     SmsFlowValidationError,
+    invalid,
 )
 from ._journal import BatchState, Journal
+from ._ledger import Ledger
+from ._operation import Answer, Step
 from ._rate import RateGate
 from ._results import SendResult, error_details
 from ._retry import RetryPolicy, not_processed
+from ._shared_rate import SharedRateLimit
 from ._sms import segments
-from ._validate import Message, check_message, invalid
+from ._validate import Message, check_message
 
 if TYPE_CHECKING:
     from smsflow_api.models import ErrorDetail
 
-__all__ = ["BulkEngine", "FlowAnswer", "FlowStep", "Work", "check_item"]
+__all__ = ["BatchAnswer", "BulkEngine", "Work", "check_item"]
 
 _MAX_GATE_WAITS: Final = 10_000  # a bound on re-checks of a pause that keeps being extended
 _OPTED_OUT: Final = "OPTED_OUT"
@@ -91,8 +98,8 @@ _OPTED_OUT_REASON: Final = "the recipient opted out; the API skipped this messag
 _MESSAGE_FIELD: Final = re.compile(r"messages\[(\d+)\]")
 
 Work = tuple[list[MessageOutcome], Batch | None]
-FlowStep = Operation[SendResult] | float
-FlowAnswer = SendResult | SmsFlowError | None
+#: What a batch's flow gets back for each send: its result or the error it ended in.
+BatchAnswer: TypeAlias = Answer[SendResult, SmsFlowError]
 
 
 def _stop_code(error: SmsFlowError) -> str | None:
@@ -203,11 +210,15 @@ class BulkEngine:
         clock: Callable[[], float],
         on_progress: Callable[[BulkProgress], None] | None = None,
         total: int | None = None,
+        ledger: Ledger | None = None,
+        shared_rate: SharedRateLimit | None = None,
     ) -> None:
         self.core = core
+        self.keys = keys_for_run(ledger, settings)
         self.settings = settings
         self.concurrency = settings.concurrency
         self.gate = RateGate(settings.messages_per_second, clock=clock)
+        self.shared_rate = shared_rate  # the client's rate_limit= (all processes of an account)
         # Batch retries follow the client's policy (delays, Retry-After cap, jitter) with the
         # run's retry count; each attempt itself is made once (no retries inside _execute).
         self.policy: RetryPolicy = replace(core.policy, retries=settings.retries)
@@ -273,7 +284,9 @@ class BulkEngine:
         self._report()
 
     def close(self) -> None:
-        """Release the journal. Idempotent."""
+        """Release the journal (and the keys of batches never sent). Idempotent."""
+        if self.keys is not None:
+            self.keys.abandon()
         if self.journal is not None:
             self.journal.close()
 
@@ -310,6 +323,7 @@ class BulkEngine:
         self._b_destinations: list[str] = []
         self._b_parts: list[int] = []
         self._b_items: list[dict[str, str]] = []
+        self._b_keys: list[str] = []
         self._b_hash = hashlib.sha256()
 
     def feed(self, item: Any) -> Work:
@@ -320,6 +334,11 @@ class BulkEngine:
         if isinstance(checked, MessageOutcome):
             return self._count([checked], batch=False), None
         destination, content, parts, record = checked
+        if self.keys is not None:
+            try:
+                self._b_keys.append(self.keys.key(index, item))
+            except SmsFlowValidationError as error:
+                return self._count([_rejected(index, item, error.code, error.message)], False), None
         self._b_indices.append(index)
         self._b_destinations.append(destination)
         self._b_parts.append(parts)
@@ -347,7 +366,7 @@ class BulkEngine:
             parts=self._b_parts,
             digest=self._b_hash.hexdigest(),
         )
-        items = self._b_items
+        items, keys = self._b_items, self._b_keys
         self._next_batch += 1
         self._reset_builder()
         skipped = self._from_journal(batch)
@@ -356,6 +375,11 @@ class BulkEngine:
         if self.stopped is not None:
             result = BatchResult("not_sent", code=self.stopped, reason=self.stop_reason)
             return self._count(self._outcomes(batch, result), batch=True), None
+        skipped = []
+        if self.keys is not None:
+            skipped, items = self.keys.claim(batch, items, keys)
+            if not items:
+                return self._count(skipped, batch=True), None
         s = self.settings
         batch.body = self.core.send_body(
             campaign_name=s.campaign_name,
@@ -364,7 +388,7 @@ class BulkEngine:
             check_opt_outs=s.check_opt_outs,
             prevalidated=True,
         )
-        return [], batch
+        return self._count(skipped, batch=False), batch
 
     def _from_journal(self, batch: Batch) -> list[MessageOutcome] | None:
         """Outcomes of a batch an earlier run settled, or ``None`` to send it."""
@@ -408,7 +432,7 @@ class BulkEngine:
 
     # -- one batch --------------------------------------------------------------------------
 
-    def batch_flow(self, batch: Batch) -> Generator[FlowStep, FlowAnswer, BatchResult]:
+    def batch_flow(self, batch: Batch) -> Generator[Step[SendResult], BatchAnswer, BatchResult]:
         """Send one batch: yield seconds to sleep or the operation to execute once.
 
         The driver sends back the :class:`~smsflow.SendResult` or the
@@ -420,6 +444,8 @@ class BulkEngine:
         maybe_processed: SmsFlowError | None = None  # an earlier answer that proves nothing
         for attempt in range(1, self.settings.retries + 2):
             wait = self.gate.reserve(len(batch))
+            if self.shared_rate is not None:  # book the account-wide slot too
+                wait = max(wait, self.shared_rate.reserve(len(batch)))
             for _ in range(_MAX_GATE_WAITS):
                 if wait <= 0 or self.stopped is not None:
                     break
@@ -432,6 +458,7 @@ class BulkEngine:
                 return self._record(batch, result) if attempt > 1 else result
             if attempt == 1 and self.journal is not None:
                 self.journal.started(batch.number, batch.first, len(batch), batch.digest)
+            batch.sending = True
             answer = yield op
             if isinstance(answer, SendResult):
                 return self._record(batch, self._sent(answer))
@@ -468,6 +495,7 @@ class BulkEngine:
                 for position, details in named.items()
                 if any(detail.code == _OPTED_OUT for detail in details)
             ),
+            answer=None if self.keys is None else json.dumps(result, separators=(",", ":")),
         )
 
     def _failed(self, error: SmsFlowError) -> BatchResult:
@@ -510,6 +538,8 @@ class BulkEngine:
     def finish(self, batch: Batch, result: BatchResult) -> list[MessageOutcome]:
         """The outcomes of a batch whose flow returned ``result`` (progress is reported)."""
         self._answered = True
+        if self.keys is not None:
+            self.keys.settle(batch, result)
         return self._count(self._outcomes(batch, result), batch=True)
 
     def _outcomes(self, batch: Batch, result: BatchResult) -> list[MessageOutcome]:

@@ -8,24 +8,29 @@ the clients' bulk drivers. The decisions are in ``_bulk.py``.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from ._destinations import destination_problem
-from ._errors import SmsFlowValidationError
+from ._bulk_defaults import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_RETRIES,
+    MAX_CONCURRENCY,
+    MAX_RETRIES,
+)
+from ._config import TimeoutTypes
+from ._destinations import check_default_country
+from ._errors import SmsFlowValidationError, invalid
+from ._validate import MAX_MESSAGES_PER_REQUEST, check_campaign_name, check_start_delivery
 
 if TYPE_CHECKING:
     from smsflow_api.models import ErrorDetail
 
-from ._validate import MAX_MESSAGES_PER_REQUEST, check_campaign_name, check_start_delivery, invalid
-
 __all__ = [
-    "DEFAULT_BATCH_SIZE",
-    "DEFAULT_CONCURRENCY",
-    "DEFAULT_RETRIES",
     "Batch",
     "BatchResult",
     "BulkProgress",
@@ -33,12 +38,6 @@ __all__ = [
     "MessageOutcome",
     "OutcomeStatus",
 ]
-
-DEFAULT_BATCH_SIZE: Final = 500  # the spec's decision; the API's own limit is unknown
-DEFAULT_CONCURRENCY: Final = 4
-DEFAULT_RETRIES: Final = 5
-MAX_CONCURRENCY: Final = 100
-MAX_RETRIES: Final = 100
 
 OutcomeStatus = Literal[
     "sent", "already_sent", "opted_out", "rejected", "refused", "not_sent", "unknown"
@@ -163,20 +162,21 @@ class BulkSettings:
     """The validated settings of one bulk run (see ``send_bulk`` for their meaning)."""
 
     campaign_name: str
-    start_delivery_utc: Any
+    start_delivery_utc: dt.datetime | None
     check_opt_outs: bool
     batch_size: int = DEFAULT_BATCH_SIZE
     concurrency: int = DEFAULT_CONCURRENCY
     max_parts: int | None = None
     normalize_destinations: bool = True
-    default_country: str = "ZA"
+    default_country: str | None = "ZA"
     messages_per_second: float | None = None
     retries: int = DEFAULT_RETRIES
     retry: bool = False
     journal: str | os.PathLike[str] | None = None
     resend_unknown: bool = False
     total: int | None = None
-    timeout: Any = None
+    timeout: TimeoutTypes = None
+    idempotency_key: Any = None
 
     @classmethod
     def build(cls, **options: Any) -> BulkSettings:
@@ -199,12 +199,20 @@ class BulkSettings:
             or rate <= 0
         ):
             raise _bad("messages_per_second", "a number > 0 or None", rate)
-        country = options.get("default_country", "ZA")
         try:
-            destination_problem("", default_country=country)
+            options["default_country"] = check_default_country(options.get("default_country", "ZA"))
         except ValueError as exc:
             raise invalid(str(exc), "INVALID_REQUEST", "default_country") from None
-        options["default_country"] = country.upper()
+        key_for = options.get("idempotency_key")
+        if key_for is not None and not callable(key_for):
+            raise _bad("idempotency_key", "a function (index, message) -> str, or None", key_for)
+        if key_for is not None and options.get("journal") is not None:
+            raise invalid(
+                "use idempotency_key= or journal=, not both: with keys, the ledger already "
+                "makes a re-run skip what was sent",
+                "INVALID_REQUEST",
+                "journal",
+            )
         journal = options.get("journal")
         if journal is not None and not isinstance(journal, str | os.PathLike):
             raise _bad("journal", "a file path or None", journal)
@@ -257,6 +265,8 @@ class Batch:
     parts: list[int]
     digest: str
     body: bytes = b""
+    claims: list[Any] = field(default_factory=list)  # idempotency claims (``_bulk_keys.py``)
+    sending: bool = False  # its request has been handed to the driver
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -275,3 +285,4 @@ class BatchResult:
     problems: Mapping[int, tuple[ErrorDetail, ...]] = field(default_factory=dict)
     shared_problems: tuple[ErrorDetail, ...] = ()
     opted_out: frozenset[int] = frozenset()  # positions in the batch the API skipped (OPTED_OUT)
+    answer: str | None = None  # the API's answer (JSON) of a sent batch, for idempotency keys

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Final
 
 import httpx
 
 from ._errors import SmsFlowUnexpectedResponseError
 from ._operation import Operation
 
-__all__ = ["CappedBody", "answer_deadline", "aread_capped", "read_capped"]
+__all__ = [
+    "WRITTEN_AT",
+    "CappedBody",
+    "answer_deadline",
+    "aread_capped",
+    "mark_written",
+    "read_capped",
+]
 
 
 def _too_large(op: Operation[Any], limit: int) -> SmsFlowUnexpectedResponseError:
@@ -22,15 +29,31 @@ def _too_large(op: Operation[Any], limit: int) -> SmsFlowUnexpectedResponseError
     )
 
 
-def answer_deadline(op: Operation[Any]) -> float | None:
+WRITTEN_AT: Final = "smsflow.written_at"  # request extension: monotonic time it was sent
+
+
+def mark_written(request: httpx.Request) -> None:
+    """Note on ``request`` the moment it is handed to the transport (see
+    :func:`answer_deadline`): the auth flow calls this right before yielding a request, after
+    any wait for a token."""
+    request.extensions[WRITTEN_AT] = time.monotonic()
+
+
+def answer_deadline(op: Operation[Any], request: httpx.Request | None = None) -> float | None:
     """The ``time.monotonic()`` by which the whole answer to ``op`` must have arrived.
 
     httpx's read timeout bounds each wait for bytes, so a server trickling one byte at a time
     could hold a call for ever; this bounds the whole answer by the same number of seconds,
-    counted from the start of the attempt. ``None`` when the read timeout is ``None``.
+    counted from when the request was written (:func:`mark_written` on ``request``; now,
+    without one): a lazy token fetch or a wait for another call's renewal before the request
+    does not eat its time. ``None`` when the read timeout is ``None``.
     """
     read = op.timeout.read
-    return None if read is None else time.monotonic() + read
+    if read is None:
+        return None
+    written = None if request is None else request.extensions.get(WRITTEN_AT)
+    started = written if isinstance(written, float) else time.monotonic()
+    return started + read
 
 
 class CappedBody:

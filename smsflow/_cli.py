@@ -57,15 +57,26 @@ def _client(args: argparse.Namespace) -> SmsFlowClient:
 
         # A generous balance, so a demo CSV of many thousand rows goes through. The URL names
         # the in-process sandbox, so --debug logs never read as if production was called.
-        return Sandbox(balance=SANDBOX_BALANCE).client(timeout=args.timeout, base_url=SANDBOX_URL)
+        return Sandbox(balance=SANDBOX_BALANCE).client(
+            timeout=args.timeout, base_url=SANDBOX_URL, default_country=country(args)
+        )
     options: dict[str, Any] = {}
     if not args.no_token_cache:
         from ._tokens import FileTokenStore
 
         options["token_store"] = FileTokenStore()
     return SmsFlowClient(
-        timeout=args.timeout, allow_insecure_http=args.allow_insecure_http, **options
+        timeout=args.timeout,
+        allow_insecure_http=args.allow_insecure_http,
+        default_country=country(args),
+        **options,
     )
+
+
+def country(args: argparse.Namespace) -> str | None:
+    """``--country`` as the client's ``default_country`` (``none``: national numbers refused)."""
+    value: str | None = getattr(args, "country", "ZA")
+    return None if value is None or value.lower() == "none" else value
 
 
 def format_credits(value: float) -> str:
@@ -144,10 +155,7 @@ def _cmd_send(args: argparse.Namespace, out: TextIO) -> int:
         raise _UsageError("send needs --to and --message (or --csv FILE)")
     if args.template or args.dry_run:
         raise _UsageError("--template and --dry-run need --csv")
-    from ._destinations import normalize_destination
-
-    destinations = [normalize_destination(d, default_country=args.country) for d in args.to]
-    messages = [{"destination": d, "content": args.message} for d in destinations]
+    messages = [{"destination": d, "content": args.message} for d in args.to]
     with _client(args) as client:
         result = client.send_sms(
             campaign_name=args.campaign,

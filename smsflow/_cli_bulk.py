@@ -215,13 +215,14 @@ def send_csv(
                 concurrency=args.concurrency,
                 messages_per_second=args.rate,
                 max_parts=args.max_parts,
-                default_country=args.country,
                 journal=args.journal,
                 resend_unknown=args.resend_unknown,
                 total=source.total,
                 on_progress=show,
             )
             stopper.run = run
+            if stopper.signum is not None:  # a signal came while the client was being set up
+                run.stop("INTERRUPTED", "the run was stopped before this was sent")
             hard_stop = False
             with run:
                 try:

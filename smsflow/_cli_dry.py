@@ -16,6 +16,7 @@ from typing import TextIO
 
 from ._bulk import check_item
 from ._bulk_types import BulkSettings, MessageOutcome
+from ._cli import country
 from ._cli_speak import cli_text
 
 __all__ = ["dry_run"]
@@ -36,7 +37,7 @@ def dry_run(
         check_opt_outs=not args.no_opt_out_check,
         batch_size=args.batch_size,
         max_parts=args.max_parts,
-        default_country=args.country,
+        default_country=country(args),
     )
     total = valid = parts = 0
     rejected = 0

@@ -23,6 +23,7 @@ import httpx
 
 from ._errors import SmsFlowAuthenticationError, SmsFlowValidationError
 from ._retry import RetryPolicy
+from ._version import __version__
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -38,7 +39,7 @@ DEFAULT_TIMEOUT_S: Final = 30.0
 DEFAULT_CONNECT_TIMEOUT_S: Final = 10.0
 DEFAULT_MAX_RESPONSE_BYTES: Final = 1024 * 1024  # 1 MiB: far above any documented answer
 DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=100)
-USER_AGENT: Final = "smsflow-python/1.0.0"
+USER_AGENT: Final = f"smsflow-python/{__version__}"
 
 TimeoutTypes = float | int | httpx.Timeout | None
 

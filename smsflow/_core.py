@@ -12,43 +12,43 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import logging
 import time
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Generator, Iterable
 from json.encoder import encode_basestring
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar
 
 import httpx
 
 from ._auth import TokenCache, token_path
 from ._config import USER_AGENT, ClientConfig
-from ._destinations import normalize_destination
+from ._destinations import normalizing
 from ._errors import (
     SmsFlowDeliveryUnknownError,
     SmsFlowError,
     SmsFlowNetworkError,
     SmsFlowUnexpectedResponseError,
-    SmsFlowValidationError,
     error_for_response,
+    invalid,
     scrub,
 )
 from ._json import loads
 from ._logging import logger
 from ._models import read_model
-from ._operation import Operation
+from ._operation import Answer, Operation, Step
 from ._results import AuthToken, Balance, SendResult, ShapeError
 from ._retry import RetryMode, RetryPolicy, parse_retry_after
 from ._validate import (
-    Message,
     MessageLike,
+    StartDelivery,
     check_campaign_name,
     check_messages,
     check_start_delivery,
-    invalid,
     plain_columns,
 )
 from ._wire import route
 
-__all__ = ["Core", "Operation", "Outcome", "Step"]
+__all__ = ["Core", "Outcome"]
 
 T = TypeVar("T")
 
@@ -67,8 +67,8 @@ _NOT_SENT_ERRORS: Final = (
 )
 
 
-Outcome = httpx.Response | BaseException | None
-Step = Operation[Any] | float
+#: What the core's flow gets back for each attempt: the read answer or the exception raised.
+Outcome: TypeAlias = Answer[httpx.Response, BaseException]
 
 
 def _json_body(response: httpx.Response) -> Any:
@@ -132,19 +132,43 @@ class Core:
     def send_body(
         self,
         *,
+        campaign_name: str,
+        messages: Iterable[MessageLike] | list[dict[str, str]],
+        start_delivery_utc: StartDelivery,
+        check_opt_outs: bool,
+        prevalidated: bool = False,
+        normalize_destinations: bool = False,
+        default_country: str | None = "ZA",
+    ) -> bytes:
+        """Validate a send's input and encode its JSON body (see :meth:`send_request`)."""
+        return self.send_request(
+            campaign_name=campaign_name,
+            messages=messages,
+            start_delivery_utc=start_delivery_utc,
+            check_opt_outs=check_opt_outs,
+            prevalidated=prevalidated,
+            normalize_destinations=normalize_destinations,
+            default_country=default_country,
+        )[0]
+
+    def send_request(
+        self,
+        *,
         campaign_name: Any,
         messages: Iterable[MessageLike] | list[dict[str, str]],
         start_delivery_utc: Any,
         check_opt_outs: Any,
         prevalidated: bool = False,
         normalize_destinations: bool = False,
-    ) -> bytes:
-        """Validate a send's input and encode its JSON body.
+        default_country: str | None = "ZA",
+    ) -> tuple[bytes, tuple[str, ...]]:
+        """Validate a send's input; its JSON body and the destinations as they will be sent.
 
         The options go through the generated ``SendOptions`` model; the messages are the
         validated ``{"content", "destination"}`` dicts (what the generated ``Message.to_dict``
         writes; a contract test holds the two equal). With ``normalize_destinations`` each
-        destination goes through :func:`~smsflow.normalize_destination` (default country ZA).
+        destination goes through :func:`~smsflow.normalize_destination` with
+        ``default_country`` (the one phone-number policy of ``_destinations.py``).
 
         Raises:
             SmsFlowValidationError: any invalid input; nothing is sent.
@@ -167,15 +191,20 @@ class Core:
         )
         if columns is not None:  # about 3x faster than json.dumps for 1000 messages
             encoded = _messages_json(*columns)
+            destinations: tuple[str, ...] = tuple(columns[1])
         else:
-            items = (
-                messages
-                if prevalidated
-                else check_messages(_normalizing(messages, normalize_destinations))
-            )
-            encoded = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+            if prevalidated:  # a bulk batch: its engine keeps the destinations itself
+                encoded = json.dumps(messages, ensure_ascii=False, separators=(",", ":"))
+                destinations = ()
+            else:
+                items = check_messages(
+                    normalizing(messages, normalize_destinations, default_country)
+                )
+                encoded = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+                destinations = tuple(item["destination"] for item in items)
         # == json.dumps({"SendOptions": ..., "messages": ...}, ensure_ascii=False, compact)
-        return f'{{"SendOptions":{options},"messages":{encoded}}}'.encode()
+        body = f'{{"SendOptions":{options},"messages":{encoded}}}'.encode()
+        return body, destinations
 
     def send_op(
         self,
@@ -183,8 +212,10 @@ class Core:
         *,
         retry: bool,
         timeout: float | httpx.Timeout | None = None,
+        destinations: tuple[str, ...] = (),
     ) -> Operation[SendResult]:
-        """The send call for an encoded body (see :meth:`send_body`)."""
+        """The send call for an encoded body (see :meth:`send_body`); its result's
+        ``destinations`` are ``destinations`` (the numbers as sent)."""
         if not isinstance(retry, bool):
             raise invalid(f"retry must be True or False, not {retry!r}", "INVALID_REQUEST", "retry")
         return Operation(
@@ -196,7 +227,7 @@ class Core:
             timeout=self._timeout(timeout),
             mode=RetryMode.SEND_OPT_IN if retry else RetryMode.SEND,
             authenticated=True,
-            parse=lambda response: SendResult(_json_body(response)),
+            parse=lambda response: SendResult(_json_body(response), destinations),
         )
 
     # -- classifying ------------------------------------------------------------------------
@@ -252,14 +283,13 @@ class Core:
         )
         where = f"{op.method} {httpx.URL(op.url).path}"
         if isinstance(exc, _NOT_SENT_ERRORS) or before:
-            error: SmsFlowError = SmsFlowNetworkError(
+            return SmsFlowNetworkError(
                 f"{where} was not sent: {type(exc).__name__}: {exc}".rstrip(": "),
                 code="CONNECT_FAILED",
                 retryable=not isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError),
                 request=request if isinstance(request, httpx.Request) else None,
+                before_request=True,
             )
-            error.before_request = True  # type: ignore[attr-defined]
-            return error
         if isinstance(exc, httpx.DecodingError):
             return SmsFlowUnexpectedResponseError(
                 f"{where}: the answer could not be decoded: {exc}",
@@ -301,7 +331,7 @@ class Core:
 
     def run(
         self, op: Operation[T], policy: RetryPolicy | None = None
-    ) -> Generator[Step, Outcome, T]:
+    ) -> Generator[Step[Any], Outcome, T]:
         """Drive one call: yield the operation to send or seconds to sleep; return the result.
 
         ``policy`` replaces the client's retry policy for this call (``send_bulk`` passes one
@@ -313,6 +343,8 @@ class Core:
         while True:
             attempt += 1
             started = time.perf_counter()
+            if not op.authenticated:  # the token call (authenticate()): count every request
+                self.cache.fetches += 1
             outcome = yield op
             try:
                 result = self.finish(op, outcome)
@@ -324,7 +356,7 @@ class Core:
                     attempt -= 1
                     continue
                 delay = policy.next_delay(error, attempt, op.mode)
-                if logger.isEnabledFor(10):
+                if logger.isEnabledFor(logging.DEBUG):
                     logger.debug(
                         "%s %s -> %s in %.1f ms (attempt %d): %s",
                         op.method,
@@ -347,7 +379,7 @@ class Core:
                 )
                 yield delay
                 continue
-            if logger.isEnabledFor(10):
+            if logger.isEnabledFor(logging.DEBUG):
                 logger.debug(
                     "%s %s -> %s in %.1f ms (attempt %d)",
                     op.method,
@@ -357,51 +389,6 @@ class Core:
                     attempt,
                 )
             return result
-
-
-def normalized(item: Any, index: int, default_country: str = "ZA") -> Any:
-    """``item`` with its destination normalised (a copy; ``item`` itself when unchanged).
-
-    Anything that is not a message with a ``str`` destination is returned as is, for
-    :func:`~smsflow._validate.check_message` to explain.
-
-    Raises:
-        SmsFlowValidationError: the destination cannot be normalised (code
-            ``INVALID_DESTINATION``, ``field`` ``messages[index].destination``).
-    """
-    if isinstance(item, Message):
-        destination: Any = item.destination
-    elif isinstance(item, Mapping):
-        destination = item.get("destination")
-    else:
-        return item
-    if not isinstance(destination, str):
-        return item
-    try:
-        value = normalize_destination(destination, default_country=default_country)
-    except SmsFlowValidationError as exc:
-        where = f"messages[{index}].destination"
-        raise invalid(f"{where}: {exc.message}", "INVALID_DESTINATION", where) from None
-    if value == destination:
-        return item
-    if isinstance(item, Message):
-        return Message(value, item.content)
-    return {**item, "destination": value}
-
-
-def _normalizing(messages: Any, normalize: object) -> Any:
-    """``messages``, normalising each destination on the way when ``normalize`` is True."""
-    if normalize is False:
-        return messages
-    if normalize is not True:
-        raise invalid(
-            f"normalize_destinations must be True or False, not {normalize!r}",
-            "INVALID_REQUEST",
-            "normalize_destinations",
-        )
-    if isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Iterable):
-        return messages  # check_messages says what is wrong with it
-    return (normalized(item, index) for index, item in enumerate(messages))
 
 
 @functools.lru_cache(maxsize=64, typed=True)

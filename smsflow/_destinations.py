@@ -9,10 +9,12 @@ people type (or what a spreadsheet exports) into that form:
 * A leading ``+`` or ``00`` means an international number. After it, a trunk ``(0)`` as in
   ``+27 (0)82 123 4567`` is dropped.
 * A leading single ``0`` is a national number of ``default_country``: the ``0`` is replaced
-  by that country's calling code (``"ZA"`` -> ``27``).
+  by that country's calling code (``"ZA"`` -> ``27``). With ``default_country=None``
+  national numbers are refused (only international forms are accepted).
 * Anything else made of digits is already international (``27821234567``).
 
-The result has 8 to 15 digits (E.164). A number starting with ``27`` (South Africa) must have
+The result has 8 to 15 digits (E.164; the spec's limits, ``_validate.MIN_DESTINATION`` and
+``MAX_DESTINATION``). A number starting with ``27`` (South Africa) must have
 exactly 11 digits and be a mobile number: ``27`` then ``6``, ``7`` or ``8``. Landlines such as
 ``021 123 4567`` are refused, since they cannot receive an SMS.
 
@@ -41,13 +43,21 @@ Errors:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
-from smsflow._errors import SmsFlowValidationError
+from smsflow._errors import SmsFlowValidationError, invalid
+from smsflow._validate import MAX_DESTINATION, MIN_DESTINATION, Message
 
-__all__ = ["CALLING_CODES", "destination_problem", "normalize_destination"]
+__all__ = [
+    "CALLING_CODES",
+    "check_default_country",
+    "destination_problem",
+    "normalize_destination",
+    "normalized",
+    "normalizing",
+]
 
 INVALID_DESTINATION: Final = "INVALID_DESTINATION"
 
@@ -74,8 +84,6 @@ CALLING_CODES: Final[Mapping[str, str]] = MappingProxyType(
     }
 )
 
-_MIN_DIGITS: Final = 8
-_MAX_DIGITS: Final = 15
 _ZA: Final = "27"
 _ZA_DIGITS: Final = 11
 _ZA_MOBILE_PREFIXES: Final = frozenset("678")
@@ -94,7 +102,7 @@ _PARENTHESES: Final = str.maketrans(dict.fromkeys("()"))
 _ASCII_DIGITS: Final = frozenset("0123456789")
 
 
-def normalize_destination(value: str, *, default_country: str = "ZA") -> str:
+def normalize_destination(value: str, *, default_country: str | None = "ZA") -> str:
     """Return ``value`` as an MSISDN: digits only, international form, no ``+``.
 
     ``"+27 82 123 4567"``, ``"(082) 123 4567"`` and ``"0027821234567"`` all give
@@ -103,7 +111,8 @@ def normalize_destination(value: str, *, default_country: str = "ZA") -> str:
     Args:
         value: The number as typed.
         default_country: Region code (``"ZA"``, ``"GB"``, ...) or calling code (``"27"``)
-            used for a national number written with a leading ``0``.
+            used for a national number written with a leading ``0``; ``None`` refuses
+            national numbers.
 
     Raises:
         SmsFlowValidationError: ``value`` cannot be normalised (code ``INVALID_DESTINATION``;
@@ -116,7 +125,7 @@ def normalize_destination(value: str, *, default_country: str = "ZA") -> str:
     return number
 
 
-def destination_problem(value: object, *, default_country: str = "ZA") -> str | None:
+def destination_problem(value: object, *, default_country: str | None = "ZA") -> str | None:
     """Return why ``value`` is not a usable destination, or ``None`` if it can be normalised.
 
     Never raises for any ``value`` (a non-``str`` gets a reason too).
@@ -127,7 +136,23 @@ def destination_problem(value: object, *, default_country: str = "ZA") -> str | 
     return _normalize(value, _calling_code(default_country))[1]
 
 
-def _calling_code(default_country: str) -> str:
+def check_default_country(default_country: object) -> str | None:
+    """``default_country`` upper-cased, or ``None`` (no national numbers).
+
+    Raises:
+        ValueError: it is neither ``None``, a known region code nor a calling code.
+    """
+    if default_country is None:
+        return None
+    if not isinstance(default_country, str):
+        raise ValueError(f"default_country must be a str or None, not {default_country!r}")
+    _calling_code(default_country)
+    return default_country.upper()
+
+
+def _calling_code(default_country: str | None) -> str | None:
+    if default_country is None:
+        return None
     if isinstance(default_country, str):
         code = CALLING_CODES.get(default_country.upper())
         if code is not None:
@@ -152,7 +177,7 @@ def _digits(count: int) -> str:
     return "1 digit" if count == 1 else f"{count} digits"
 
 
-def _normalize(value: object, calling_code: str) -> tuple[str, str | None]:
+def _normalize(value: object, calling_code: str | None) -> tuple[str, str | None]:
     """Return ``(msisdn, None)``, or ``("", reason)`` when ``value`` cannot be normalised."""
     if not isinstance(value, str):
         return "", f"destination must be a str, got {type(value).__name__}"
@@ -190,6 +215,12 @@ def _normalize(value: object, calling_code: str) -> tuple[str, str | None]:
                 "prefix 00 (write 0027 82 123 4567 or 082 123 4567)"
             )
     elif body.startswith("0"):
+        if calling_code is None:
+            return "", (
+                f"destination {shown} is a national number and no default country is set "
+                "(default_country=None): write it with + and the country code "
+                "(+27 82 123 4567)"
+            )
         national = True
         typed = body
         body = calling_code + body[1:]
@@ -206,16 +237,16 @@ def _normalize(value: object, calling_code: str) -> tuple[str, str | None]:
     if msisdn.startswith(_ZA):
         problem = _south_african_problem(shown, msisdn, typed, national)
         return ("", problem) if problem is not None else (msisdn, None)
-    if not _MIN_DIGITS <= len(msisdn) <= _MAX_DIGITS:
+    if not MIN_DESTINATION <= len(msisdn) <= MAX_DESTINATION:
         if national:
             return "", (
                 f"destination {shown} has {_digits(len(typed))}, {len(msisdn)} with the country "
-                f"code {calling_code}; a mobile number has {_MIN_DIGITS} to {_MAX_DIGITS} "
+                f"code {calling_code}; a mobile number has {MIN_DESTINATION} to {MAX_DESTINATION} "
                 "including the country code"
             )
         return "", (
             f"destination {shown} has {_digits(len(msisdn))}; a mobile number has "
-            f"{_MIN_DIGITS} to {_MAX_DIGITS} including the country code"
+            f"{MIN_DESTINATION} to {MAX_DESTINATION} including the country code"
         )
     return msisdn, None
 
@@ -255,3 +286,52 @@ def _south_african_problem(shown: str, msisdn: str, typed: str, national: bool) 
         f"destination {shown} is not a South African mobile number: mobile numbers start with "
         "06, 07 or 08 (27 6, 27 7 or 27 8 with the country code)"
     )
+
+
+def normalized(item: Any, index: int, default_country: str | None = "ZA") -> Any:
+    """``item`` with its destination normalised (a copy; ``item`` itself when unchanged).
+
+    Anything that is not a message with a ``str`` destination is returned as is, for
+    :func:`~smsflow._validate.check_message` to explain.
+
+    Raises:
+        SmsFlowValidationError: the destination cannot be normalised (code
+            ``INVALID_DESTINATION``, ``field`` ``messages[index].destination``).
+    """
+    if isinstance(item, Message):
+        destination: Any = item.destination
+    elif isinstance(item, Mapping):
+        destination = item.get("destination")
+    else:
+        return item
+    if not isinstance(destination, str):
+        return item
+    try:
+        value = normalize_destination(destination, default_country=default_country)
+    except SmsFlowValidationError as exc:
+        where = f"messages[{index}].destination"
+        raise invalid(f"{where}: {exc.message}", "INVALID_DESTINATION", where) from None
+    if value == destination:
+        return item
+    if isinstance(item, Message):
+        return Message(value, item.content)
+    return {**item, "destination": value}
+
+
+def normalizing(messages: Any, normalize: object, default_country: str | None = "ZA") -> Any:
+    """``messages``, normalising each destination on the way when ``normalize`` is True.
+
+    Raises:
+        SmsFlowValidationError: ``normalize`` is not a bool (``INVALID_REQUEST``).
+    """
+    if normalize is False:
+        return messages
+    if normalize is not True:
+        raise invalid(
+            f"normalize_destinations must be True or False, not {normalize!r}",
+            "INVALID_REQUEST",
+            "normalize_destinations",
+        )
+    if isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Iterable):
+        return messages  # check_messages says what is wrong with it
+    return (normalized(item, index, default_country) for index, item in enumerate(messages))

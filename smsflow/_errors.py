@@ -56,6 +56,7 @@ __all__ = [
     "SmsFlowValidationError",
     "error_code_from_body",
     "error_for_response",
+    "invalid",
     "parse_body",
     "scrub",
 ]
@@ -81,6 +82,8 @@ class SmsFlowError(Exception):
         field_errors: Request field -> the API's messages about it (from ``errors[].field``
             or a ValidationProblemDetails ``errors`` map); empty when none were named.
         trace_id: The server's trace id of the failed request (``traceId``), or ``None``.
+        before_request: True when the call failed before its own request was sent (the
+            connection or the token fetch before it failed): even a send is safe to retry.
     """
 
     default_code: str = DEFAULT_CODE
@@ -99,6 +102,7 @@ class SmsFlowError(Exception):
         outcome_unknown: bool = False,
         field_errors: Mapping[str, tuple[str, ...]] | None = None,
         trace_id: str | None = None,
+        before_request: bool = False,
     ) -> None:
         super().__init__(message)
         self.field_errors: dict[str, tuple[str, ...]] = dict(field_errors or {})
@@ -117,6 +121,7 @@ class SmsFlowError(Exception):
                 response.request = _redacted(response.request)  # type: ignore[assignment]
         self.retry_after = retry_after
         self.outcome_unknown = outcome_unknown
+        self.before_request = before_request
 
     def __str__(self) -> str:
         where = f"HTTP {self.status_code}" if self.status_code is not None else "no response"
@@ -143,6 +148,7 @@ class SmsFlowError(Exception):
                 self.outcome_unknown,
                 self.field_errors,
                 self.trace_id,
+                self.before_request,
             ),
         )
 
@@ -158,6 +164,7 @@ def _rebuild(
     outcome_unknown: bool,
     field_errors: dict[str, tuple[str, ...]] | None = None,
     trace_id: str | None = None,
+    before_request: bool = False,
 ) -> SmsFlowError:
     return cls(
         message,
@@ -169,6 +176,7 @@ def _rebuild(
         outcome_unknown=outcome_unknown,
         field_errors=field_errors,
         trace_id=trace_id,
+        before_request=before_request,
     )
 
 
@@ -244,6 +252,15 @@ class SmsFlowValidationError(SmsFlowError, ValueError):
     """
 
     default_code = "INVALID_REQUEST"
+
+
+def invalid(message: str, code: str, field: str | None = None) -> SmsFlowValidationError:
+    """A validation error for bad input caught before sending (``status_code`` None), with a
+    body shaped like the API's (``{"errors": [{"code", "message", "field"}]}``)."""
+    detail: dict[str, Any] = {"code": code, "message": message}
+    if field is not None:
+        detail["field"] = field
+    return SmsFlowValidationError(message, code=code, body={"errors": [detail]})
 
 
 class SmsFlowInsufficientBalanceError(SmsFlowError):

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from ._errors import (
     SmsFlowAuthenticationError,
+    SmsFlowError,
     SmsFlowIdempotencyError,
     SmsFlowInsufficientBalanceError,
     SmsFlowNetworkError,
@@ -20,6 +21,7 @@ from ._errors import (
     SmsFlowValidationError,
 )
 from ._ledger import Claim, Ledger, check_key
+from ._logging import logger
 from ._results import SendResult
 from ._shared_rate import SharedRateLimit
 
@@ -130,21 +132,62 @@ def proves_not_sent(error: BaseException) -> bool:
     )
 
 
+def proves_not_sent_status(status: str) -> bool:
+    """True for the bulk outcomes that prove a batch was not accepted."""
+    return status in ("not_sent", "refused", "rejected")
+
+
 def settle(ledger: Ledger, claim: Claim, outcome: SendResult | BaseException) -> None:
-    """Record the outcome of a claimed send: completed, released, or unknown."""
-    if isinstance(outcome, SendResult):
-        ledger.complete(claim, json.dumps(outcome, separators=(",", ":")))
-    elif proves_not_sent(outcome):
-        ledger.release(claim)
-    else:
-        ledger.mark_unknown(claim)
+    """Record the outcome of a claimed send: completed, released, or unknown.
+
+    Never raises: the send's own result or error is what the caller must get. If the ledger
+    fails here, a warning names the key, which stays claimed: it reads ``in_flight``, then
+    ``unknown`` once its lease runs out, and is never sent again without ``force_resend``.
+    """
+    try:
+        if isinstance(outcome, SendResult):
+            ledger.complete(claim, json.dumps(outcome, separators=(",", ":")))
+        elif proves_not_sent(outcome):
+            ledger.release(claim)
+        else:
+            ledger.mark_unknown(claim)
+    except Exception as error:  # noqa: BLE001 - reported, and the key stays safely claimed
+        what = f"event {outcome.event_id}" if isinstance(outcome, SendResult) else "its failure"
+        logger.warning(
+            "idempotency key %r: could not record %s in the ledger (%s: %s); the key stays "
+            "claimed and will read unknown after its lease",
+            claim.entry.key,
+            what,
+            type(error).__name__,
+            error,
+        )
+
+
+def _claim(ledger: Ledger, key: str, body: bytes, force: bool) -> Claim:
+    """Claim ``key``; a ledger that fails becomes a typed error (nothing was sent).
+
+    Raises:
+        SmsFlowValidationError: an invalid key, or one used for another message.
+        SmsFlowError: code ``LEDGER_UNAVAILABLE`` (retryable): the ledger failed.
+    """
+    try:
+        return ledger.claim(key, fingerprint(body), force=force)
+    except SmsFlowError:
+        raise
+    except Exception as error:
+        raise SmsFlowError(
+            f"the idempotency ledger could not claim key {key!r} ({type(error).__name__}); "
+            "nothing was sent",
+            code="LEDGER_UNAVAILABLE",
+            retryable=True,
+        ) from error
 
 
 def send_once(
     ledger: Ledger, key: str, body: bytes, send: Callable[[], SendResult], force: bool
 ) -> SendResult:
     """Send ``body`` at most once per ``key`` (see the module docstring)."""
-    claim = ledger.claim(key, fingerprint(body), force=force)
+    claim = _claim(ledger, key, body, force)
     stored = begin(claim)
     if stored is not None:
         return stored
@@ -167,7 +210,7 @@ async def asend_once(
     """:func:`send_once` for the async client (ledger I/O runs in a worker thread)."""
     import asyncio  # on first use: ``import smsflow`` stays light
 
-    claim = await asyncio.to_thread(ledger.claim, key, fingerprint(body), force=force)
+    claim = await asyncio.to_thread(_claim, ledger, key, body, force)
     stored = begin(claim)
     if stored is not None:
         return stored

@@ -42,7 +42,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any, Final, Literal
 
-from ._validate import invalid
+from ._errors import invalid
 
 __all__ = ["BatchRecord", "BatchState", "Journal"]
 

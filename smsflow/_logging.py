@@ -1,8 +1,8 @@
-"""The ``smsflow`` logger and the masking of personal data.
+"""The ``smsflow`` logger, and ``SMSFLOW_LOG`` to print it without any logging set-up.
 
 Log lines (DEBUG for each attempt, WARNING for retries) carry the method, path, status,
-duration and attempt number. They never carry credentials, tokens, message bodies, or whole
-phone numbers (:func:`mask_destination` keeps the first 4 and last 2 digits).
+duration and attempt number. They never carry credentials, tokens, message bodies or phone
+numbers.
 Nothing is printed unless the application configures logging or ``SMSFLOW_LOG=debug`` (or
 ``info``/``warning``) asks for a stderr handler: the logger has a ``NullHandler``.
 """
@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 
-__all__ = ["configure_from_env", "logger", "mask_destination"]
+__all__ = ["configure_from_env", "logger"]
 
 logger = logging.getLogger("smsflow")
 # A library's logger: silent unless the application configures logging (or SMSFLOW_LOG asks),
@@ -42,10 +42,3 @@ def configure_from_env() -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(level)
-
-
-def mask_destination(destination: str) -> str:
-    """``27821234567`` -> ``2782*****67``: enough to tell numbers apart in logs, not to dial."""
-    if len(destination) <= 6:
-        return "*" * len(destination)
-    return destination[:4] + "*" * (len(destination) - 6) + destination[-2:]

@@ -17,8 +17,6 @@ import typing
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import attrs
-
 __all__ = ["ShapeError", "read_model"]
 
 M = TypeVar("M")
@@ -36,6 +34,7 @@ def _camel(name: str) -> str:
 
 def _checker(hint: Any) -> Check:
     """A predicate for one declared type (the subset of typing the generator writes)."""
+    import attrs  # on first use: attrs is a third of import smsflow's cost
     from smsflow_api.types import Unset
 
     origin = typing.get_origin(hint)
@@ -79,6 +78,7 @@ def _valid(model: Any, fields: tuple[Field, ...]) -> bool:
 def _fields(cls: type) -> tuple[Field, ...]:
     """``(name, optional, check, model class)`` of each declared field of a generated model
     class (the model class when the field holds a nested model, else ``None``)."""
+    import attrs  # on first use: attrs is a third of import smsflow's cost
     import smsflow_api.models
     import smsflow_api.types
 
@@ -127,6 +127,8 @@ def _tolerate(model: Any, where: str) -> None:
 def _settle(value: Any, where: str, name: str, owner: Any) -> Any:
     """Check nested models (and lists of them) in place; turn an int into a float where the
     field is declared ``float``. Returns the (possibly converted) value."""
+    import attrs  # on first use: attrs is a third of import smsflow's cost
+
     if attrs.has(type(value)):
         _tolerate(value, where)
     elif isinstance(value, list):

@@ -1,18 +1,21 @@
-"""One API call, described once: what both clients send and how its answer is read."""
+"""One API call, described once: what both clients send and how its answer is read; and the
+two types of a decision flow (:class:`Step`, :class:`Answer`) that the clients drive."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, TypeAlias, TypeVar
 
 import httpx
 
 from ._retry import RetryMode
 
-__all__ = ["Operation"]
+__all__ = ["Answer", "Operation", "Step"]
 
 T = TypeVar("T")
+R = TypeVar("R")
+E = TypeVar("E", bound=BaseException)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +55,11 @@ class Operation(Generic[T]):
         return client.build_request(
             self.method, self.url, headers=self.headers, content=self.content, timeout=self.timeout
         )
+
+
+#: What a decision flow (a generator: ``Core.run``, ``BulkEngine.batch_flow``) asks its driver
+#: to do next: send this operation, or sleep this many seconds.
+Step: TypeAlias = Operation[T] | float
+#: What the driver sends back into the flow: the result ``R`` of a send, the error ``E`` it
+#: ended in, or ``None`` after a sleep.
+Answer: TypeAlias = R | E | None

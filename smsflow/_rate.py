@@ -32,11 +32,8 @@ class RateGate:
 
     Args:
         messages_per_second: The ceiling (messages, not requests, per second), or ``None``
-            for none.
+            for none; already checked by ``BulkSettings`` (a finite number > 0).
         clock: Seconds from any fixed origin (monotonic); injectable for tests.
-
-    Raises:
-        ValueError: ``messages_per_second`` is not a finite number > 0.
     """
 
     def __init__(
@@ -45,21 +42,11 @@ class RateGate:
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if messages_per_second is not None and (
-            isinstance(messages_per_second, bool)
-            or not isinstance(messages_per_second, int | float)
-            or not math.isfinite(messages_per_second)
-            or messages_per_second <= 0
-        ):
-            raise ValueError(
-                f"messages_per_second must be a number > 0 or None, not {messages_per_second!r}"
-            )
         self.messages_per_second = messages_per_second
         self._clock = clock
         self._lock = threading.Lock()
         self._paused_until = -math.inf
         self._next_slot = -math.inf
-        self.pauses = 0  # how many times pause() was called (for progress and tests)
 
     def __repr__(self) -> str:
         return f"RateGate(messages_per_second={self.messages_per_second!r})"
@@ -67,7 +54,6 @@ class RateGate:
     def pause(self, seconds: float) -> None:
         """Hold every batch back for ``seconds`` from now (a pause already longer is kept)."""
         with self._lock:
-            self.pauses += 1
             self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
 
     def pause_left(self) -> float:

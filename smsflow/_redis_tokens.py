@@ -126,8 +126,8 @@ class RedisTokenStore:
                     f"waited {self._wait_s:g} s for another process's token fetch",
                     code="TOKEN_WAIT_TIMEOUT",
                     retryable=True,
+                    before_request=True,
                 )
-                error.before_request = True  # type: ignore[attr-defined]
                 raise error
             self._sleep(self._poll_s)
 

@@ -52,13 +52,16 @@ class SendResult(dict[str, Any]):
     Attributes:
         model: The whole answer as the generated ``SendMessagesResponse`` (every field the
             spec names, typed; unknown keys in ``model.additional_properties``).
+        destinations: The destination of each message as it was sent (after normalising:
+            ``"082 123 4567"`` was sent as ``"27821234567"``), in input order.
     """
 
-    __slots__ = ("model",)
+    __slots__ = ("destinations", "model")
     model: SendMessagesResponse
 
-    def __init__(self, data: Any) -> None:
+    def __init__(self, data: Any, destinations: tuple[str, ...] = ()) -> None:
         """Read a decoded send answer. Raises ShapeError (no valid ``eventId``)."""
+        self.destinations: tuple[str, ...] = destinations
         from smsflow_api.models import SendMessagesResponse
 
         self.model = read_model(SendMessagesResponse, data)

@@ -51,7 +51,7 @@ class RetryMode(enum.Enum):
 
 def not_processed(error: SmsFlowError) -> bool:
     """True when the failure proves the request was not processed by the API."""
-    if getattr(error, "before_request", False):
+    if error.before_request:
         return True
     if isinstance(error, SmsFlowRequestTimeoutError | SmsFlowRateLimitError):
         return True

@@ -4,41 +4,38 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Generator, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx
 
 from . import _waits
 from ._base_client import END_OF_INPUT, BaseClient
-from ._bulk import BulkEngine, FlowAnswer
-from ._bulk_run import BulkRun
-from ._bulk_types import (
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_CONCURRENCY,
-    DEFAULT_RETRIES,
-    Batch,
-    BatchResult,
-    BulkProgress,
-    MessageOutcome,
-)
-from ._capped_body import answer_deadline, read_capped
+from ._bulk_defaults import DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, DEFAULT_RETRIES
+from ._capped_body import answer_deadline, mark_written, read_capped
 from ._config import TimeoutTypes, tls_context, trusts_env
-from ._core import Outcome, Step
+from ._core import Outcome
 from ._errors import SmsFlowError
+from ._fetch_state import one_call
 from ._idempotency import check_ledger, send_once
-from ._operation import Operation
+from ._operation import Operation, Step
 from ._results import AuthToken, Balance, SendResult
 from ._retry import RetryPolicy
-from ._validate import MessageLike
+from ._validate import MessageLike, StartDelivery
+
+if TYPE_CHECKING:  # the bulk machinery loads on the first send_bulk (docs/performance.md)
+    from concurrent.futures import Future
+
+    from ._bulk import BatchAnswer, BulkEngine
+    from ._bulk_run import BulkRun
+    from ._bulk_types import Batch, BatchResult, BulkProgress, MessageOutcome
 
 __all__ = ["SmsFlowClient"]
 
 T = TypeVar("T")
 
 
-class SmsFlowClient(BaseClient[httpx.Client]):
+class SmsFlowClient(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[float], None]]):
     """Synchronous client of the SMSFlow API. Thread-safe; share one per process.
 
     Args:
@@ -47,74 +44,55 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         base_url: API root (default: ``SMSFLOW_BASE_URL``, else ``https://portal.smsflow.co.za``).
             Plain http is refused for a non-loopback host unless ``allow_insecure_http=True``.
         timeout: Seconds per call (connect at most 10 s of it), or an ``httpx.Timeout``.
-        retry_retries: Retries after a failed attempt (default 0: none). See the README.
+        retry_retries: Retries after a failed attempt (default 0: none; see docs/errors.md).
         retry_base_delay: First backoff step in seconds (full jitter, doubling).
         retry_max_delay: Cap of one backoff wait, seconds.
         retry_max_retry_after: Longest ``Retry-After`` (s) waited out; longer ones raise.
         token_timeout: Timeout of the token call (default: ``timeout``).
         token_store: Where tokens are kept (default: memory; see ``FileTokenStore``).
         http_client: Your own ``httpx.Client`` (proxies, mTLS, transports); not closed by us.
+        transport: An httpx transport for the client we create (e.g. ``Sandbox().transport()``).
         limits: Connection-pool limits of the client we create (default 100, all kept alive).
         allow_insecure_http: Permit ``http://`` to a remote host (never do this in production).
         max_response_bytes: Larger answers are refused (default 1 MiB).
         clock: Seconds since the epoch, for token expiry (injectable).
-        sleep: Sleeps between retries (injectable: tests never really sleep).
+        sleep: Sleeps between retries (default ``time.sleep``; for the async client an async
+            function, default ``asyncio.sleep``). Injectable: tests never really sleep.
         ledger: An idempotency ledger (``SqliteLedger``, ``RedisLedger``, ``PostgresLedger``)
             for ``send_sms(idempotency_key=...)``.
-        rate_limit: A limit shared by all your processes (``RedisRateLimit``): each send
-            waits for its slot.
+        rate_limit: A limit shared by all your processes (``RedisRateLimit``): each
+            ``send_sms`` and each ``send_bulk`` batch waits for its slot.
         random_source: Floats in [0, 1) for jitter (injectable).
+        default_country: The country of national numbers (``082 123 4567``) in ``send_sms``
+            and ``send_bulk``: a region code (default ``"ZA"``) or calling code; ``None``
+            refuses national numbers (only ``+``/``00``/international digits accepted).
 
     Raises:
         SmsFlowAuthenticationError: missing credentials (no network call is made).
         SmsFlowValidationError: an invalid setting.
     """
 
-    def __init__(
-        self,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        base_url: str | None = None,
-        timeout: TimeoutTypes = 30,
-        retry_retries: int = 0,
-        retry_base_delay: float = 0.25,
-        retry_max_delay: float = 2.0,
-        *,
-        sleep: Callable[[float], None] = _waits.sleep,
-        **options: Any,
-    ) -> None:
-        super().__init__(
-            client_id,
-            client_secret,
-            base_url,
-            timeout,
-            retry_retries,
-            retry_base_delay,
-            retry_max_delay,
-            **options,
+    def _default_sleep(self) -> Callable[[float], None]:
+        return _waits.sleep
+
+    def _new_http(self) -> httpx.Client:
+        return httpx.Client(
+            limits=self._limits,
+            transport=self._sync_transport(),
+            verify=tls_context(),
+            trust_env=trusts_env(self._config.base_url),
         )
-        self._sleep = sleep
-        given = options.get("http_client")
-        self._http = (
-            given
-            if given is not None
-            else httpx.Client(
-                limits=self._limits,
-                transport=self._sync_transport(),
-                verify=tls_context(),
-                trust_env=trusts_env(self._config.base_url),
-            )
-        )
-        self._auth.http = self._http
 
     def _send_once(self, op: Operation[Any]) -> httpx.Response:
-        deadline = answer_deadline(op)
+        request = op.build(self._http)
+        mark_written(request)  # the auth flow marks it again after any wait for a token
         response = self._http.send(
-            op.build(self._http),
+            request,
             auth=self._auth if op.authenticated else None,
             follow_redirects=False,
             stream=True,
         )
+        deadline = answer_deadline(op, response.request)
         try:
             read_capped(op, self._config.max_response_bytes, response, deadline)
         finally:
@@ -122,9 +100,13 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         return response
 
     def _execute(self, op: Operation[T], policy: RetryPolicy | None = None) -> T:
+        with one_call():
+            return self._execute_call(op, policy)
+
+    def _execute_call(self, op: Operation[T], policy: RetryPolicy | None) -> T:
         self._check_open()
         flow = self._core.run(op, policy)
-        step: Step = next(flow)
+        step: Step[Any] = next(flow)
         while True:
             outcome: Outcome = None
             if isinstance(step, float):
@@ -156,12 +138,12 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         self,
         campaign_name: str,
         messages: Iterable[MessageLike],
-        start_delivery_utc: Any = None,
+        start_delivery_utc: StartDelivery = None,
         check_opt_outs: bool = True,
         retry: bool = False,
         *,
         timeout: TimeoutTypes = None,
-        normalize_destinations: bool = False,
+        normalize_destinations: bool = True,
         idempotency_key: str | None = None,
         force_resend: bool = False,
     ) -> SendResult:
@@ -170,8 +152,10 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         Args:
             campaign_name: A label for the send, 1-255 characters.
             messages: Any iterable of ``{"destination": ..., "content": ...}`` dicts or
-                :class:`~smsflow.Message` objects. Destinations are sent as given
-                (international form without ``+``: see :func:`smsflow.normalize_destination`).
+                :class:`~smsflow.Message` objects. Destinations follow the one phone-number
+                policy (:func:`smsflow.normalize_destination`): ``+27 82 123 4567``,
+                ``0027...``, spaces, dashes and brackets are sent as digits; national forms
+                (``082 123 4567``) use the client's ``default_country``.
             start_delivery_utc: ``None`` to send now, an aware ``datetime`` or an ISO-8601
                 string with an offset, to schedule (sent as UTC).
             check_opt_outs: Skip recipients who opted out (reported in ``error_report``).
@@ -179,9 +163,8 @@ class SmsFlowClient(BaseClient[httpx.Client]):
                 the send was not processed (refused connection, 408, 429) are retried anyway;
                 failures after which it may have been accepted never are.
             timeout: Seconds for this call instead of the client's ``timeout``.
-            normalize_destinations: Normalise each destination first with
-                :func:`~smsflow.normalize_destination` (``"082 123 4567"`` becomes
-                ``"27821234567"``; default country ZA). Off by default: sent as given.
+            normalize_destinations: ``False`` sends destinations exactly as given (they must
+                then be 8-15 digits already).
             idempotency_key: Send at most once per key (1-255 characters), across every
                 process sharing the client's ``ledger=``: a repeat returns the stored result
                 and sends nothing. See docs/workers.md.
@@ -189,7 +172,8 @@ class SmsFlowClient(BaseClient[httpx.Client]):
 
         Returns:
             :class:`~smsflow.SendResult`: ``result.event_id``, or
-            ``result["sendResponse"]["eventId"]`` as in smsflow 0.2.0.
+            ``result["sendResponse"]["eventId"]`` as in smsflow 0.2.0; ``result.destinations``
+            are the numbers as sent.
 
         Raises:
             SmsFlowValidationError: invalid input (nothing sent) or a 4xx refusal.
@@ -200,10 +184,10 @@ class SmsFlowClient(BaseClient[httpx.Client]):
                 message or the client has no ledger.
             SmsFlowError: any other failure (see the README's errors table).
         """
-        body = self._send_body(
+        body, sent_to = self._send_body(
             campaign_name, messages, start_delivery_utc, check_opt_outs, normalize_destinations
         )
-        op = self._core.send_op(body, retry=retry, timeout=timeout)
+        op = self._core.send_op(body, retry=retry, timeout=timeout, destinations=sent_to)
 
         def send() -> SendResult:
             if (wait := self._rate_wait(body)) > 0:
@@ -228,17 +212,18 @@ class SmsFlowClient(BaseClient[httpx.Client]):
         campaign_name: str,
         messages: Iterable[MessageLike],
         *,
-        start_delivery_utc: Any = None,
+        start_delivery_utc: StartDelivery = None,
         check_opt_outs: bool = True,
         batch_size: int = DEFAULT_BATCH_SIZE,
         concurrency: int = DEFAULT_CONCURRENCY,
         max_parts: int | None = None,
         normalize_destinations: bool = True,
-        default_country: str = "ZA",
+        default_country: str | None = None,
         messages_per_second: float | None = None,
         retries: int = DEFAULT_RETRIES,
         retry: bool = False,
         journal: str | os.PathLike[str] | None = None,
+        idempotency_key: Callable[[int, Any], str] | None = None,
         resend_unknown: bool = False,
         on_progress: Callable[[BulkProgress], None] | None = None,
         total: int | None = None,
@@ -267,7 +252,8 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             normalize_destinations: Normalise destinations with
                 :func:`~smsflow.normalize_destination` (and reject those that cannot be a
                 mobile number). ``False`` sends them as given.
-            default_country: The country of national numbers such as ``082 123 4567``.
+            default_country: The country of national numbers such as ``082 123 4567`` for
+                this run; ``None`` (default): the client's ``default_country``.
             messages_per_second: A ceiling on the send rate (messages, not requests), or
                 ``None``.
             retries: Retries per batch of failures that prove it was not processed (429 with
@@ -281,6 +267,12 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             resend_unknown: On resume, send again the batches whose outcome is unknown (the
                 earlier run was killed mid-request, or lost the answer). Off: they are
                 reported ``unknown`` and skipped; check the SMSFlow portal first.
+            idempotency_key: A function ``(index, message) -> key`` giving each message an
+                idempotency key in the client's ``ledger=``: a message whose key completed
+                before is ``already_sent`` (its stored ``event_id``), one in flight elsewhere
+                or unknown is ``unknown`` (``resend_unknown=True`` sends it anyway). Any
+                number of runs, in any processes, send each key at most once. Not with
+                ``journal=``.
             on_progress: Called with a :class:`~smsflow.BulkProgress` after each batch and
                 at the end, in the iterating thread.
             total: The number of input messages, for ``BulkProgress.eta`` when ``messages``
@@ -322,10 +314,13 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             retries=retries,
             retry=retry,
             journal=journal,
+            idempotency_key=idempotency_key,
             resend_unknown=resend_unknown,
             total=total,
             timeout=timeout,
         )
+        from ._bulk_run import BulkRun
+
         return BulkRun(self._bulk_outcomes(engine, messages), engine)
 
     def _bulk_outcomes(
@@ -333,6 +328,8 @@ class SmsFlowClient(BaseClient[httpx.Client]):
     ) -> Generator[list[MessageOutcome], None, None]:
         source = iter(messages)
         engine.start()
+        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
         running: dict[Future[BatchResult], Batch] = {}
         pool = ThreadPoolExecutor(engine.concurrency, thread_name_prefix="smsflow-bulk")
         try:
@@ -357,8 +354,12 @@ class SmsFlowClient(BaseClient[httpx.Client]):
             engine.close()
 
     def _send_batch(self, engine: BulkEngine, batch: Batch) -> BatchResult:
+        with one_call():  # the batch's retries are one call's retries
+            return self._send_batch_flow(engine, batch)
+
+    def _send_batch_flow(self, engine: BulkEngine, batch: Batch) -> BatchResult:
         flow = engine.batch_flow(batch)
-        answer: FlowAnswer = None
+        answer: BatchAnswer = None
         while True:
             try:
                 step = flow.send(answer)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
-from ._errors import SmsFlowValidationError
+from ._errors import invalid
 
 __all__ = [
     "MAX_CAMPAIGN_NAME",
@@ -25,11 +25,11 @@ __all__ = [
     "MAX_MESSAGES_PER_REQUEST",
     "Message",
     "MessageLike",
+    "StartDelivery",
     "check_campaign_name",
     "check_message",
     "check_messages",
     "check_start_delivery",
-    "invalid",
     "plain_columns",
 ]
 
@@ -58,17 +58,12 @@ class Message:
 
 
 MessageLike: TypeAlias = Message | Mapping[str, Any]
+#: What ``start_delivery_utc`` takes: ``None`` (send now), an aware datetime or an ISO-8601
+#: string with an offset (see :func:`check_start_delivery`).
+StartDelivery: TypeAlias = dt.datetime | str | None
 
 
-def invalid(message: str, code: str, field: str | None = None) -> SmsFlowValidationError:
-    """A validation error raised before sending, with an API-shaped body."""
-    detail: dict[str, Any] = {"code": code, "message": message}
-    if field is not None:
-        detail["field"] = field
-    return SmsFlowValidationError(message, code=code, body={"errors": [detail]})
-
-
-def _text(value: Any, name: str, field: str, max_len: int, code: str) -> str:
+def _text(value: Any, field: str, max_len: int, code: str) -> str:
     if not isinstance(value, str):
         raise invalid(f"{field} must be a str, not {type(value).__name__}", code, field)
     if not value.strip():
@@ -119,7 +114,7 @@ def check_message(item: Any, index: int) -> dict[str, str]:
             where,
         )
     return {
-        "content": _text(content, "content", f"{where}.content", MAX_CONTENT, "INVALID_CONTENT"),
+        "content": _text(content, f"{where}.content", MAX_CONTENT, "INVALID_CONTENT"),
         "destination": _msisdn(destination, f"{where}.destination"),
     }
 
@@ -226,9 +221,7 @@ def plain_columns(
 
 def check_campaign_name(value: Any) -> str:
     """Validate the campaign name (1-255 characters). Raises SmsFlowValidationError."""
-    return _text(
-        value, "campaign_name", "campaign_name", MAX_CAMPAIGN_NAME, "INVALID_CAMPAIGN_NAME"
-    )
+    return _text(value, "campaign_name", MAX_CAMPAIGN_NAME, "INVALID_CAMPAIGN_NAME")
 
 
 def check_start_delivery(value: Any) -> dt.datetime | None:

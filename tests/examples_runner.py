@@ -21,7 +21,7 @@ def python_blocks(page: Path) -> list[str]:
 
 
 def run_example(
-    code: str, server: SandboxServer, tmp_path: Path, extra_path: Path | None = None
+    code: str, server: SandboxServer, tmp_path: Path
 ) -> subprocess.CompletedProcess[str]:
     """Run one block in ``tmp_path`` with the sandbox's URL and test credentials."""
     env = {
@@ -31,8 +31,6 @@ def run_example(
         "SMSFLOW_CLIENT_SECRET": "sandbox-secret",
         "XDG_CACHE_HOME": str(tmp_path / "cache"),
     }
-    if extra_path is not None:
-        env["PYTHONPATH"] = str(extra_path)
     script = tmp_path / ("test_example.py" if "\ndef test_" in "\n" + code else "example.py")
     script.write_text(code, "utf-8")
     if script.name.startswith("test_"):

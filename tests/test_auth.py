@@ -362,3 +362,40 @@ def test_oversized_token_answer_is_refused_alike_by_both_paths(api: FakeApi) -> 
         seen.append((info.value.code, info.value.message))
     assert seen[0] == seen[1]
     assert seen[0][0] == "RESPONSE_TOO_LARGE"
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_token_fetches_and_the_401_replay_are_logged_at_debug_without_the_token(
+    caplog: pytest.LogCaptureFixture, kind: str
+) -> None:
+    """DEBUG logs say when a token is fetched and when a 401 leads to a new token and a
+    replay; no line holds a token or the secret."""
+    import logging
+
+    from smsflow.testing import Sandbox
+
+    sandbox = Sandbox(token_factory=lambda n: f"tok-{n}-9f3b2c7d1e")
+    caplog.set_level(logging.DEBUG, logger="smsflow")
+    if kind == "sync":
+        with sandbox.client() as client:
+            client.get_balance()
+            sandbox.revoke_tokens()
+            client.get_balance()
+    else:
+
+        async def main() -> None:
+            async with sandbox.async_client() as client:
+                await client.get_balance()
+                sandbox.revoke_tokens()
+                await client.get_balance()
+
+        asyncio.run(main())
+    text = caplog.text
+    assert 2 == text.count("token fetched")
+    assert 1 == text.count("401 for the current token")
+    assert 1 == text.count("replaying GET /api/integration/Balance with the new token")
+    for record in caplog.records:
+        message = record.getMessage()
+        assert "Bearer" not in message
+        assert sandbox.client_secret not in message
+    assert "9f3b2c7d1e" not in text

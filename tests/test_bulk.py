@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Literal
 
@@ -242,13 +243,14 @@ def test_opted_out_recipients_have_their_own_outcome_not_sent(kind: Kind) -> Non
     assert 2 == sandbox.accepted_count
 
 
-# -- send_sms keeps sending what it is given -------------------------------------------------
+# -- send_sms follows the same phone-number policy -------------------------------------------
 
 
-def test_send_sms_sends_destinations_as_given_by_default(api: FakeApi) -> None:
-    """send_sms does not touch destinations unless asked (smsflow 0.2.0 compatibility)."""
-    api.client().send_sms("c", [{"destination": "0821234567", "content": "Hi"}])
-    assert api.sent_bodies()[0]["messages"][0]["destination"] == "0821234567"
+def test_send_sms_converts_a_national_number_with_the_default_country(api: FakeApi) -> None:
+    """send_sms sends 0821234567 as 27821234567 (it used to go out unchanged)."""
+    result = api.client().send_sms("c", [{"destination": "0821234567", "content": "Hi"}])
+    assert api.sent_bodies()[0]["messages"][0]["destination"] == "27821234567"
+    assert ("27821234567",) == result.destinations
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -577,6 +579,11 @@ def test_with_injected_faults_outcomes_add_up_and_nothing_is_accepted_twice(kind
         {"retries": -1},
         {"max_parts": 0},
         {"messages_per_second": 0},
+        {"messages_per_second": -1},
+        {"messages_per_second": math.inf},
+        {"messages_per_second": math.nan},
+        {"messages_per_second": True},
+        {"messages_per_second": "10"},
         {"default_country": "XX"},
         {"normalize_destinations": "yes"},
         {"journal": 42},

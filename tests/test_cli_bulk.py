@@ -249,6 +249,22 @@ def test_allow_insecure_http_reaches_a_sandbox_on_another_host(tmp_path: Path) -
         assert (0, "balance: 1000 credits\n") == (allowed.returncode, allowed.stdout)
 
 
+# -- 10. one phone-number policy --------------------------------------------------------------
+
+
+def test_country_none_refuses_national_numbers_and_keeps_international_ones(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    """`--country none`: 082... is refused before sending (exit 2); +27... goes through."""
+    national = cli(server, tmp_path, "send", "--to", "082 123 4567", "-m", "x", "--country", "none")
+    assert 2 == national.returncode
+    assert "INVALID_DESTINATION" in national.stderr
+    assert 0 == server.sandbox.request_count
+    plus = cli(server, tmp_path, "send", "--to", "+27 82 123 4567", "-m", "x", "--country", "none")
+    assert 0 == plus.returncode, plus.stderr
+    assert ["27821234567"] == [m.destination for m in server.sandbox.messages]
+
+
 # -- 8, 9. inputs and files -----------------------------------------------------------------
 
 

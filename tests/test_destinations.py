@@ -395,3 +395,73 @@ def test_every_za_mobile_is_accepted_in_all_three_forms(national: str) -> None:
 def test_za_landlines_are_refused(national: str) -> None:
     """Numbers whose prefix is not 6, 7 or 8 are not mobile numbers."""
     assert "is not a South African mobile number" in (destination_problem(national) or "")
+
+
+# -- one policy for send_sms, send_bulk and the CLI -------------------------------------------
+
+TYPED = ["+27821234567", "082 123 4567", "0027 82 123 4567", "(082) 123-4567", "27821234567"]
+
+
+def test_send_sms_accepts_every_unambiguous_form_and_shows_what_it_sent() -> None:
+    """send_sms takes +E.164, 00, spaces, dashes and brackets (as send_bulk does), sends
+    digits, and the result says which number each message went to."""
+    from smsflow.testing import Sandbox
+
+    sandbox = Sandbox()
+    with sandbox.client() as client:
+        result = client.send_sms("c", [{"destination": d, "content": "Hi"} for d in TYPED])
+    assert ("27821234567",) * 5 == result.destinations
+    assert ["27821234567"] * 5 == [m.destination for m in sandbox.messages]
+
+
+def test_a_client_without_default_country_refuses_national_forms_only() -> None:
+    """default_country=None switches national conversion off, in send_sms and send_bulk
+    alike; international forms still go through."""
+    from smsflow.testing import Sandbox
+
+    sandbox = Sandbox()
+    with sandbox.client(default_country=None) as client:
+        with pytest.raises(SmsFlowValidationError) as info:
+            client.send_sms("c", [{"destination": "0821234567", "content": "Hi"}])
+        assert "INVALID_DESTINATION" == info.value.code
+        assert "default country" in info.value.message
+        items = [{"destination": d, "content": "Hi"} for d in TYPED]
+        outcomes = sorted(client.send_bulk("c", items), key=lambda o: o.index)
+        assert ["sent", "rejected", "sent", "rejected", "sent"] == [o.status for o in outcomes]
+        sent = client.send_sms("c", [{"destination": "+27821234567", "content": "Hi"}])
+        assert ("27821234567",) == sent.destinations
+    assert 3 == sandbox.request_count  # token + one send_bulk batch + one send_sms
+
+
+def test_the_client_default_country_applies_to_send_sms_and_send_bulk() -> None:
+    """A client for the UK converts 07700 900123 to 447700900123 everywhere."""
+    from smsflow.testing import Sandbox
+
+    sandbox = Sandbox()
+    with sandbox.client(default_country="GB") as client:
+        sent = client.send_sms("c", [{"destination": "07700 900123", "content": "Hi"}])
+        outcome = next(
+            iter(client.send_bulk("c", [{"destination": "07700 900124", "content": "x"}]))
+        )
+    assert (("447700900123",), "447700900124") == (sent.destinations, outcome.destination)
+
+
+def test_an_unknown_client_default_country_is_refused_at_construction() -> None:
+    """A typo in default_country fails when the client is made, not at the first send."""
+    from smsflow.testing import Sandbox
+
+    with pytest.raises(SmsFlowValidationError) as info:
+        Sandbox().client(default_country="XX")
+    assert "INVALID_SETTING" == info.value.code
+
+
+def test_the_8_to_15_digit_rule_lives_in_one_place() -> None:
+    """The destination length limits of normalisation are the spec's, from _validate."""
+    from smsflow import _destinations, _validate
+
+    assert (8, 15) == (_validate.MIN_DESTINATION, _validate.MAX_DESTINATION)
+    assert _destinations.MIN_DESTINATION is _validate.MIN_DESTINATION
+    assert not hasattr(_destinations, "_MIN_DIGITS")
+    from smsflow import _core
+
+    assert not hasattr(_core, "normalized")

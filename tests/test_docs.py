@@ -92,3 +92,22 @@ def test_mkdocs_config_runs_the_hook() -> None:
     config = (ROOT / "mkdocs.yml").read_text("utf-8")
     assert "- scripts/mkdocs_http_reference.py" in config
     assert ": http.md" in config
+
+
+def test_root_files_included_in_pages_keep_working_links() -> None:
+    """SECURITY.md included in docs/security.md: its ``docs/x.md`` links become ``x.md``."""
+    spec = importlib.util.spec_from_file_location(
+        "mkdocs_repo_links", ROOT / "scripts" / "mkdocs_repo_links.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    page = module.include_root_files(
+        'Intro\n--8<-- "SECURITY.md"\n--8<-- "README.md:errors-table"\n'
+    )
+    security = (ROOT / "SECURITY.md").read_text("utf-8")
+    assert security.split("\n", 1)[0] in page
+    assert "](docs/" not in page
+    assert ("](docs/" in security) == ("](hardening.md)" in page)
+    assert page.endswith('--8<-- "README.md:errors-table"\n')  # sections are left to snippets

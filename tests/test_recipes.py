@@ -1,4 +1,4 @@
-"""The recipes in examples/ (Django, FastAPI, a Redis token store) work against the sandbox,
+"""The recipes in examples/ (Django, FastAPI) work against the sandbox,
 as a user would wire them; docs/recipes/ shows these very files."""
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 
-import smsflow
 from smsflow.testing import Sandbox, SandboxServer
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -151,63 +150,3 @@ def test_fastapi_endpoint_maps_sdk_errors_to_statuses() -> None:
     assert 503 == broke.status_code
     assert {"error": "INSUFFICIENT_BALANCE", "outcome_unknown": False} == broke.json()["detail"]
     assert 0 == sandbox.accepted_count
-
-
-# --- Redis token store --------------------------------------------------------------------
-
-
-class FakeRedis:
-    """In-memory stand-in for the three redis.Redis calls the store makes."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, bytes] = {}
-        self.ttl: dict[str, int] = {}
-
-    def get(self, name: str) -> bytes | None:
-        return self.data.get(name)
-
-    def set(self, name: str, value: str, ex: int) -> bool:
-        self.data[name], self.ttl[name] = value.encode(), ex
-        return True
-
-    def eval(self, script: str, numkeys: int, *keys_and_args: str) -> int:
-        assert "DEL" in script
-        assert 1 == numkeys
-        key, expected = keys_and_args
-        if self.data.get(key) == expected.encode():
-            del self.data[key]
-            return 1
-        return 0
-
-
-def test_redis_token_store_shares_one_token_between_clients() -> None:
-    """Three clients (three processes) on one store make one token request in all."""
-    store_module = load("redis_token_store")
-    redis: Any = FakeRedis()
-    sandbox = Sandbox()
-    clients = [sandbox.client(token_store=store_module.RedisTokenStore(redis)) for _ in range(3)]
-    for client in clients:
-        with client:
-            client.get_balance()
-    assert 1 == sum(r.endpoint == "token" for r in sandbox.requests)
-    (key,) = redis.data
-    assert key.startswith("smsflow:token:")
-    assert 0 < redis.ttl[key] <= 120 * 60
-
-
-def test_redis_token_store_drops_a_revoked_token_only_if_unchanged() -> None:
-    """After a revocation the stale token is deleted and a new one stored once."""
-    store_module = load("redis_token_store")
-    redis: Any = FakeRedis()
-    sandbox = Sandbox()
-    with sandbox.client(token_store=store_module.RedisTokenStore(redis)) as client:
-        client.get_balance()
-        before = dict(redis.data)
-        sandbox.revoke_tokens()
-        client.get_balance()
-    assert before.keys() == redis.data.keys()
-    assert before != redis.data
-    assert 2 == sum(r.endpoint == "token" for r in sandbox.requests)
-    assert isinstance(
-        smsflow.Token.from_json(next(iter(redis.data.values())).decode()), smsflow.Token
-    )

@@ -319,7 +319,8 @@ def test_logs_mask_phone_numbers_and_never_hold_message_bodies(
 def test_each_attempt_is_logged_with_method_path_status_duration_and_attempt(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """The ``smsflow`` logger writes one DEBUG line per attempt and a WARNING per retry."""
+    """The ``smsflow`` logger writes one DEBUG line per token fetch and per attempt, and a
+    WARNING per retry."""
     sandbox = Sandbox()
     sandbox.fail_next(endpoint="balance", status=503)
     caplog.set_level(logging.DEBUG, logger="smsflow")
@@ -327,11 +328,12 @@ def test_each_attempt_is_logged_with_method_path_status_duration_and_attempt(
         client.get_balance()
     ours = [(r.name, r.levelname, r.getMessage()) for r in caplog.records if r.name == "smsflow"]
     line = r"GET /api/integration/Balance -> {status} in \d+\.\d ms \(attempt {attempt}\)"
-    assert 3 == len(ours), ours
-    assert re.fullmatch(line.format(status=503, attempt=1) + ": SERVICE_UNAVAILABLE", ours[0][2])
-    assert ("smsflow", "WARNING") == ours[1][:2]
-    assert "get_balance: SERVICE_UNAVAILABLE; retry 1 of 1" in ours[1][2]
-    assert re.fullmatch(line.format(status=200, attempt=2), ours[2][2])
+    assert 4 == len(ours), ours
+    assert ("smsflow", "DEBUG", "token fetched (valid for 7200 s)") == ours[0]
+    assert re.fullmatch(line.format(status=503, attempt=1) + ": SERVICE_UNAVAILABLE", ours[1][2])
+    assert ("smsflow", "WARNING") == ours[2][:2]
+    assert "get_balance: SERVICE_UNAVAILABLE; retry 1 of 1" in ours[2][2]
+    assert re.fullmatch(line.format(status=200, attempt=2), ours[3][2])
 
 
 def test_smsflow_log_variable_turns_logging_on(planted: Planted) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from smsflow import MessageOutcome
+from smsflow import BulkProgress, MessageOutcome
 from smsflow.testing import Sandbox, SandboxReply
 
 COUNT: Final = 30
@@ -114,6 +114,12 @@ def test_a_processed_batch_retried_when_the_run_stops_is_unknown(
     arm = ArmAfterFirstSend(sandbox)
     sandbox.add_observer(arm)
     journal = tmp_path / "run.journal"
+    stopped = threading.Event()
+
+    def on_progress(progress: BulkProgress) -> None:
+        if progress.stopped is not None:
+            stopped.set()  # the run has stopped: the 500's retry wakes up to that
+
     first = run_bulk(
         flavour,
         sandbox,
@@ -121,7 +127,8 @@ def test_a_processed_batch_retried_when_the_run_stops_is_unknown(
         count=4 * BATCH,
         retry=True,
         concurrency=2,
-        sleep=lambda s: arm.refused_402.wait(5),
+        on_progress=on_progress,
+        sleep=lambda s: stopped.wait(5),
     )
     assert arm.refused_402.is_set()
     # batch 0 sent; one batch 500 after processing; one 402; the last never started

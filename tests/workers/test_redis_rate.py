@@ -84,3 +84,42 @@ def test_four_processes_together_stay_under_the_account_rate(redis_url: str) -> 
     busiest = max(sum(1 for t in times[i:] if t < start + 1.0) for i, start in enumerate(times))
     assert busiest <= rate + 3
     assert times[-1] - times[0] >= (120 - 1) / rate - 0.1
+
+
+def test_bulk_runs_share_the_limit_too(redis_url: str) -> None:
+    """Two send_bulk runs at once (two clients, as two workers would), 150 messages each in
+    batches of 10, under one 100 messages/s RedisRateLimit: together they take about 2.9 s
+    (0.2 s without it), and the busiest second at the API holds at most 100 + one batch
+    (+ jitter of one batch)."""
+    import threading
+
+    sandbox = Sandbox(record_messages=False)
+    limit_url = redis_url
+    done: list[int] = []
+
+    def one(server_url: str, offset: int) -> None:
+        limit = RedisRateLimit(limit_url, 100)
+        items = [
+            {"destination": f"2782{i:07d}", "content": f"m{i}"} for i in range(offset, offset + 150)
+        ]
+        with (
+            SmsFlowClient(
+                "sandbox-client", "sandbox-secret", base_url=server_url, rate_limit=limit
+            ) as client,
+            client.send_bulk("Rated", items, batch_size=10) as run,
+        ):
+            done.append(sum(o.status == "sent" for o in run))
+
+    with SandboxServer(sandbox) as server:
+        threads = [threading.Thread(target=one, args=(server.url, k * 1000)) for k in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert [150, 150] == done
+    events = sorted((event.time, event.messages) for event in sandbox.events)
+    assert events[-1][0] - events[0][0] >= 2.7  # 2.9 s of slots, less arrival jitter
+    busiest = max(
+        sum(n for t, n in events[i:] if t < start + 1.0) for i, (start, _) in enumerate(events)
+    )
+    assert busiest <= 100 + 20

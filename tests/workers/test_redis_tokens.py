@@ -3,6 +3,7 @@ winner's token, a bounded wait, and the shared-store revocation case (issue 11, 
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import sys
 import time
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 import redis
 
-from smsflow import RedisTokenStore, SmsFlowClient, SmsFlowNetworkError, Token
+from smsflow import RedisTokenStore, SmsFlowNetworkError, Token
 from smsflow.testing import Sandbox, SandboxServer
 
 HERE = Path(__file__).parent
@@ -51,29 +52,24 @@ def test_four_processes_starting_at_once_fetch_one_token(redis_url: str) -> None
     assert 1 == sum(fetches for _, fetches in results)
 
 
-def test_revoked_tokens_cost_one_new_token_and_every_message_goes(redis_url: str) -> None:
-    """Two clients share the store, the API revokes every token: one new token, one replay
-    each, and a 1,000-message send_bulk sends every message (issue 11, item 1)."""
-    sandbox = Sandbox(record_messages=False)
-    with SandboxServer(sandbox) as server:
-        options = {"base_url": server.url, "token_store": RedisTokenStore(redis_url)}
-        with (
-            SmsFlowClient("sandbox-client", "sandbox-secret", **options) as one,
-            SmsFlowClient("sandbox-client", "sandbox-secret", **options) as two,
-        ):
-            one.authenticate()
-            two.get_balance()
-            sandbox.revoke_tokens()
-            messages = [
-                {"destination": f"2782{i:07d}", "content": f"Order {i}"} for i in range(1000)
-            ]
-            with two.send_bulk("Revoked", messages, batch_size=100) as run:
-                outcomes = list(run)
-            one.get_balance()
-    assert {"sent": 1000} == {
-        status: sum(o.status == status for o in outcomes) for status in {o.status for o in outcomes}
-    }
-    assert 2 == sandbox.token_requests  # the first, and one after the revocation
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_revoked_tokens_cost_one_new_token_and_every_message_goes(
+    redis_url: str, flavour: str
+) -> None:
+    """Issue 11, item 1, on RedisTokenStore (the scenario of
+    tests/faults/test_shared_store_revocation.py): two clients share the store, the API
+    revokes every token; one new token, one replay, a 1,000-message send_bulk sends all."""
+    from faults.test_shared_store_revocation import COUNT, run_async, run_sync
+
+    sandbox = Sandbox(balance=1e6, record_messages=False)
+    store = RedisTokenStore(redis_url)
+    result: Any = (
+        run_sync(sandbox, store) if flavour == "sync" else asyncio.run(run_async(sandbox, store))
+    )
+    statuses, new_tokens, balance = result
+    assert ({"sent": COUNT}, 1) == (dict(statuses), new_tokens)
+    assert balance == sandbox.balance
+    assert COUNT == sandbox.accepted_count
 
 
 class FakeTime:

@@ -1,0 +1,143 @@
+"""Single flight of token fetches: who fetches, who shares a failure. Decisions only, no I/O.
+
+One :class:`FetchState` per token cache (per client). The auth flows ask it:
+
+* before waiting for the fetch lock: how long a call may wait (its own timeout:
+  :func:`lock_wait`), and whether a valid old token lets it skip the wait;
+* after taking the lock, with no usable token: :meth:`FetchState.shared_failure`: the
+  failure to raise instead of sending another token request. A call shares the outcome of
+  a fetch that ended while it waited for the lock, and, for :data:`FAILURE_BACKOFF_S` seconds
+  after a failure, every other call (retries included) shares it too. Only the call whose
+  own token request failed may fetch again at once on its retry, so the token endpoint sees
+  one call's retries, not every call's: about ``retry_retries + 1`` token requests per
+  back-off window, however many calls fail together.
+
+Which failure a call made itself is kept per call: the clients wrap each public call (and each
+bulk batch, retries included) in :func:`one_call`, a :class:`contextvars.ContextVar` the auth
+flow reads in the same thread or task.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import math
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
+
+from ._errors import SmsFlowError, SmsFlowNetworkError
+
+__all__ = ["FAILURE_BACKOFF_S", "FetchState", "lock_timeout_error", "lock_wait", "one_call"]
+
+FAILURE_BACKOFF_S: Final = 1.0  # after a failed fetch, new calls share it this long (s)
+
+
+class _Call:
+    """One public call (or one bulk batch): remembers the token failures it has seen."""
+
+    __slots__ = ("seen",)
+
+    def __init__(self) -> None:
+        self.seen: tuple[int, int] = (0, -1)  # (id of the FetchState, its generation)
+
+
+_CALL: contextvars.ContextVar[_Call | None] = contextvars.ContextVar("smsflow_call", default=None)
+
+
+@contextlib.contextmanager
+def one_call() -> Iterator[None]:
+    """Mark the calls made inside as one call (a public method, or a bulk batch with its
+    retries): a retry inside it may fetch again after a failure it has seen. Nested uses
+    join the outer call."""
+    if _CALL.get() is not None:
+        yield
+        return
+    marker = _CALL.set(_Call())
+    try:
+        yield
+    finally:
+        _CALL.reset(marker)
+
+
+def _seen() -> tuple[int, int]:
+    call = _CALL.get()
+    return (0, -1) if call is None else call.seen
+
+
+def _see(state: FetchState) -> None:
+    call = _CALL.get()
+    if call is not None:
+        call.seen = (id(state), state.generation)
+
+
+def _before_request(error: SmsFlowError) -> SmsFlowError:
+    error.before_request = True
+    return error
+
+
+def _copy(error: SmsFlowError) -> SmsFlowError:
+    """A fresh copy of ``error`` to raise in another call (no request, response or chain)."""
+    rebuild, args = error.__reduce__()[:2]
+    return _before_request(rebuild(*args))
+
+
+def lock_wait(timeout: Mapping[str, Any] | None) -> float:
+    """Seconds a call may wait for another call's token fetch: the largest part of its
+    timeout (the request's ``timeout`` extension). Never unbounded."""
+    parts = [v for v in (timeout or {}).values() if isinstance(v, int | float)]
+    return float(max(parts)) if parts else 30.0
+
+
+def lock_timeout_error(waited: float) -> SmsFlowError:
+    """The error of a call that waited its whole timeout for another call's token fetch.
+    Nothing was sent (retryable, even for a send)."""
+    return _before_request(
+        SmsFlowNetworkError(
+            f"no token within the call's timeout ({waited:g} s): another call's token request "
+            "is still waiting for its answer; nothing was sent",
+            code="CONNECT_FAILED",
+            retryable=True,
+        )
+    )
+
+
+class FetchState:
+    """The outcome of the last token fetch of one cache, for calls that wait on it."""
+
+    def __init__(self) -> None:
+        self.generation = 0  # fetches ended (answered or not)
+        self._failure: SmsFlowError | None = None
+        self._failed_at = -math.inf  # time.monotonic() of the last failure
+
+    def succeeded(self) -> None:
+        """A fetch ended with a token."""
+        self.generation += 1
+        self._failure = None
+
+    def failed(self, error: SmsFlowError | None) -> None:
+        """A fetch ended without a token: ``error`` is its error (``None``: no answer)."""
+        self.generation += 1
+        self._failure = error or SmsFlowNetworkError(
+            "the token request got no answer (dropped, reset or timed out); nothing was sent",
+            code="CONNECT_FAILED",
+            retryable=True,
+        )
+        self._failed_at = time.monotonic()
+        _see(self)  # the fetching call has seen it
+
+    def shared_failure(self, waited_from: int) -> SmsFlowError | None:
+        """The failure a call must raise instead of fetching, or ``None`` to fetch.
+
+        Args:
+            waited_from: :attr:`generation` when the call started waiting for the lock.
+        """
+        failure = self._failure
+        if failure is None:
+            return None
+        seen = _seen() == (id(self), self.generation)
+        ended_while_waiting = self.generation != waited_from
+        recent = time.monotonic() - self._failed_at < FAILURE_BACKOFF_S
+        if not ended_while_waiting and (seen or not recent):
+            return None
+        return _copy(failure)

@@ -32,18 +32,35 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+@functools.cache
+def _is_model(cls: type) -> bool:
+    """True for a generated model class (an attrs class with ``from_dict``)."""
+    return hasattr(cls, "__attrs_attrs__") and hasattr(cls, "from_dict")
+
+
 def _checker(hint: Any) -> Check:
-    """A predicate for one declared type (the subset of typing the generator writes)."""
-    import attrs  # on first use: attrs is a third of import smsflow's cost
+    """A predicate for one declared type (the subset of typing the generator writes).
+
+    Nested models only need ``isinstance`` here: :func:`_tolerate` checks their fields first.
+    """
     from smsflow_api.types import Unset
 
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
-        parts = [_checker(arg) for arg in typing.get_args(hint)]
-        return lambda value: any(check(value) for check in parts)
+        parts = tuple(_checker(arg) for arg in typing.get_args(hint))
+
+        def union(value: Any) -> bool:
+            for check in parts:  # noqa: SIM110 - a plain loop: any() with a generator is slower
+                if check(value):
+                    return True
+            return False
+
+        return union
     if origin is list:
         (item,) = typing.get_args(hint) or (Any,)
         check_item = _checker(item)
+        if isinstance(item, type) and _is_model(item):
+            return lambda value: isinstance(value, list) and all(isinstance(v, item) for v in value)
         return lambda value: isinstance(value, list) and all(check_item(v) for v in value)
     if origin is dict:
         return lambda value: isinstance(value, dict)
@@ -59,25 +76,25 @@ def _checker(hint: Any) -> Check:
         return lambda value: isinstance(value, int) and not isinstance(value, bool)
     if hint is float:
         return lambda value: isinstance(value, int | float) and not isinstance(value, bool)
-    if isinstance(hint, type) and attrs.has(hint):
-        fields = _fields(hint)
-        return lambda value: isinstance(value, hint) and _valid(value, fields)
     if isinstance(hint, type):
         return lambda value: isinstance(value, hint)
     return lambda value: True  # pragma: no cover - a construct the generator does not write
 
 
-Field = tuple[str, bool, Check, "type | None"]
+class Field(typing.NamedTuple):
+    """One declared field of a generated model, with what reading it needs."""
 
-
-def _valid(model: Any, fields: tuple[Field, ...]) -> bool:
-    return all(check(getattr(model, name)) for name, _, check, _ in fields)
+    name: str  # the attribute
+    key: str  # the JSON key (camelCase)
+    optional: bool  # ``... | Unset`` with a default
+    check: Check
+    nested: type | None  # the model class of a field holding one nested model
+    to_float: bool  # declared ``float`` (not ``int``): an int is turned into a float
 
 
 @functools.cache
 def _fields(cls: type) -> tuple[Field, ...]:
-    """``(name, optional, check, model class)`` of each declared field of a generated model
-    class (the model class when the field holds a nested model, else ``None``)."""
+    """The declared fields of a generated model class (cached per class)."""
     import attrs  # on first use: attrs is a third of import smsflow's cost
     import smsflow_api.models
     import smsflow_api.types
@@ -92,10 +109,18 @@ def _fields(cls: type) -> tuple[Field, ...]:
     for field in attrs.fields(cls):
         if field.name == "additional_properties":
             continue
-        optional = field.default is not attrs.NOTHING
         hint = hints[field.name]
-        nested = hint if isinstance(hint, type) and attrs.has(hint) else None
-        found.append((field.name, optional, _checker(hint), nested))
+        parts = typing.get_args(hint) if typing.get_origin(hint) else (hint,)
+        found.append(
+            Field(
+                name=field.name,
+                key=_camel(field.name),
+                optional=field.default is not attrs.NOTHING,
+                check=_checker(hint),
+                nested=hint if isinstance(hint, type) and _is_model(hint) else None,
+                to_float=float in parts and int not in parts,
+            )
+        )
     return tuple(found)
 
 
@@ -107,60 +132,30 @@ def _tolerate(model: Any, where: str) -> None:
     """
     from smsflow_api.types import UNSET
 
-    for name, optional, check, _ in _fields(type(model)):  # type: ignore[arg-type]
-        value = getattr(model, name)
+    for field in _fields(type(model)):  # type: ignore[arg-type]
+        value = getattr(model, field.name)
+        kind = type(value)
         try:
-            value = _settle(value, f"{where}.{_camel(name)}", name, model)
+            if _is_model(kind):  # type: ignore[arg-type]
+                _tolerate(value, f"{where}.{field.key}")
+            elif kind is list:
+                for position, item in enumerate(value):
+                    if _is_model(type(item)):  # type: ignore[arg-type]
+                        _tolerate(item, f"{where}.{field.key}[{position}]")
+            elif kind is int and field.to_float:
+                value = float(value)
+                setattr(model, field.name, value)
         except ShapeError:
-            if not optional:
+            if not field.optional:
                 raise
-            setattr(model, name, UNSET)
+            setattr(model, field.name, UNSET)
             continue
-        if check(value):
+        if field.check(value):
             continue
-        if optional:
-            setattr(model, name, UNSET)
+        if field.optional:
+            setattr(model, field.name, UNSET)
             continue
-        raise ShapeError(f"{where}.{_camel(name)} is {type(value).__name__}, not of its type")
-
-
-def _settle(value: Any, where: str, name: str, owner: Any) -> Any:
-    """Check nested models (and lists of them) in place; turn an int into a float where the
-    field is declared ``float``. Returns the (possibly converted) value."""
-    import attrs  # on first use: attrs is a third of import smsflow's cost
-
-    if attrs.has(type(value)):
-        _tolerate(value, where)
-    elif isinstance(value, list):
-        for position, item in enumerate(value):
-            if attrs.has(type(item)):
-                _tolerate(item, f"{where}[{position}]")
-    elif (
-        isinstance(value, int) and not isinstance(value, bool) and name in _floats(type(owner))  # type: ignore[arg-type]
-    ):
-        value = float(value)
-        setattr(owner, name, value)
-    return value
-
-
-@functools.cache
-def _floats(cls: type) -> frozenset[str]:
-    """The fields of ``cls`` declared ``float`` (and not ``int``)."""
-    import smsflow_api.models
-    import smsflow_api.types
-
-    namespace = {
-        **vars(sys.modules[cls.__module__]),
-        **vars(smsflow_api.models),
-        **vars(smsflow_api.types),
-    }
-    hints = typing.get_type_hints(cls, globalns=namespace)
-    found = set()
-    for name, hint in hints.items():
-        parts = typing.get_args(hint) if typing.get_origin(hint) else (hint,)
-        if float in parts and int not in parts:
-            found.add(name)
-    return frozenset(found)
+        raise ShapeError(f"{where}.{field.key} is {kind.__name__}, not of its type")
 
 
 def read_model(cls: type[M], data: Any, where: str = "body") -> M:
@@ -198,15 +193,13 @@ def _parses(cls: type, data: dict[str, Any]) -> bool:
 def _without_bad_optionals(cls: type, data: dict[str, Any]) -> dict[str, Any]:
     """``data`` without the optional keys that make ``from_dict`` fail (a slow path, taken
     only when the answer is malformed); nested required objects are cleaned the same way."""
-    fields = _fields(cls)
     cleaned = dict(data)
     optional_keys = set()
-    for name, optional, _, nested in fields:
-        key = _camel(name)
-        if optional:
-            optional_keys.add(key)
-        elif nested is not None and isinstance(cleaned.get(key), dict):
-            cleaned[key] = _without_bad_optionals(nested, cleaned[key])
+    for field in _fields(cls):
+        if field.optional:
+            optional_keys.add(field.key)
+        elif field.nested is not None and isinstance(cleaned.get(field.key), dict):
+            cleaned[field.key] = _without_bad_optionals(field.nested, cleaned[field.key])
     base = {k: v for k, v in cleaned.items() if k not in optional_keys}
     for key in optional_keys & cleaned.keys():
         if not _parses(cls, {**base, key: cleaned[key]}):

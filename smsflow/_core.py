@@ -22,7 +22,7 @@ import httpx
 
 from ._auth import TokenCache, token_path
 from ._config import USER_AGENT, ClientConfig
-from ._destinations import normalizing
+from ._destinations import normalized_column, normalizing
 from ._errors import (
     SmsFlowDeliveryUnknownError,
     SmsFlowError,
@@ -184,11 +184,13 @@ class Core:
             check_campaign_name(campaign_name),
             check_opt_outs,
         )
-        columns = (
-            plain_columns(messages)
-            if not prevalidated and normalize_destinations is False
-            else None
-        )
+        columns = None if prevalidated else plain_columns(messages)
+        if columns is not None and normalize_destinations is not False:
+            # the fast path keeps the one policy: each destination normalised, column-wise
+            columns = (
+                columns[0],
+                normalized_column(columns[1], normalize_destinations, default_country),
+            )
         if columns is not None:  # about 3x faster than json.dumps for 1000 messages
             encoded = _messages_json(*columns)
             destinations: tuple[str, ...] = tuple(columns[1])

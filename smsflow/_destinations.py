@@ -56,6 +56,7 @@ __all__ = [
     "destination_problem",
     "normalize_destination",
     "normalized",
+    "normalized_column",
     "normalizing",
 ]
 
@@ -318,20 +319,48 @@ def normalized(item: Any, index: int, default_country: str | None = "ZA") -> Any
     return {**item, "destination": value}
 
 
+def _wants_normalizing(normalize: object) -> bool:
+    """``normalize`` itself. Raises SmsFlowValidationError when it is not a bool."""
+    if normalize is not True and normalize is not False:
+        raise invalid(
+            f"normalize_destinations must be True or False, not {normalize!r}",
+            "INVALID_REQUEST",
+            "normalize_destinations",
+        )
+    return normalize
+
+
+def normalized_column(
+    destinations: list[str], normalize: object, default_country: str | None = "ZA"
+) -> list[str]:
+    """The destinations of one request, each normalised as :func:`normalized` would.
+
+    Raises:
+        SmsFlowValidationError: ``normalize`` is not a bool (``INVALID_REQUEST``), or a
+            destination cannot be normalised (``INVALID_DESTINATION``, ``field``
+            ``messages[index].destination``).
+    """
+    if not _wants_normalizing(normalize):
+        return destinations
+    calling_code = _calling_code(default_country)
+    out: list[str] = []
+    for index, destination in enumerate(destinations):
+        number, problem = _normalize(destination, calling_code)
+        if problem is not None:
+            where = f"messages[{index}].destination"
+            raise invalid(f"{where}: {problem}", INVALID_DESTINATION, where)
+        out.append(number)
+    return out
+
+
 def normalizing(messages: Any, normalize: object, default_country: str | None = "ZA") -> Any:
     """``messages``, normalising each destination on the way when ``normalize`` is True.
 
     Raises:
         SmsFlowValidationError: ``normalize`` is not a bool (``INVALID_REQUEST``).
     """
-    if normalize is False:
+    if not _wants_normalizing(normalize):
         return messages
-    if normalize is not True:
-        raise invalid(
-            f"normalize_destinations must be True or False, not {normalize!r}",
-            "INVALID_REQUEST",
-            "normalize_destinations",
-        )
     if isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Iterable):
         return messages  # check_messages says what is wrong with it
     return (normalized(item, index, default_country) for index, item in enumerate(messages))

@@ -260,7 +260,12 @@ def invalid(message: str, code: str, field: str | None = None) -> SmsFlowValidat
     detail: dict[str, Any] = {"code": code, "message": message}
     if field is not None:
         detail["field"] = field
-    return SmsFlowValidationError(message, code=code, body={"errors": [detail]})
+    return SmsFlowValidationError(
+        message,
+        code=code,
+        body={"errors": [detail]},
+        field_errors=None if field is None else {field: (message,)},
+    )
 
 
 class SmsFlowInsufficientBalanceError(SmsFlowError):

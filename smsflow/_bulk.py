@@ -54,7 +54,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast
 
@@ -68,7 +68,7 @@ from ._bulk_types import (
     OutcomeStatus,
 )
 from ._core import Core
-from ._destinations import normalized
+from ._destinations import normalized, raw_destination
 from ._errors import (
     SmsFlowAuthenticationError,
     SmsFlowError,
@@ -85,7 +85,7 @@ from ._results import SendResult, error_details
 from ._retry import RetryPolicy, not_processed
 from ._shared_rate import SharedRateLimit
 from ._sms import segments
-from ._validate import Message, check_message
+from ._validate import check_message
 
 if TYPE_CHECKING:
     from smsflow_api.models import ErrorDetail
@@ -138,16 +138,6 @@ def _problems(
     return {k: tuple(v) for k, v in named.items()}, tuple(shared)
 
 
-def _raw_destination(item: Any) -> str | None:
-    if isinstance(item, Message):
-        value: Any = item.destination
-    elif isinstance(item, Mapping):
-        value = item.get("destination")
-    else:
-        return None
-    return value if isinstance(value, str) else None
-
-
 def check_item(
     settings: BulkSettings, item: Any, index: int
 ) -> MessageOutcome | tuple[str, str, int, bytes]:
@@ -189,7 +179,7 @@ def check_item(
 
 def _rejected(index: int, item: Any, code: str, reason: str) -> MessageOutcome:
     return MessageOutcome(
-        index, "rejected", destination=_raw_destination(item), code=code, reason=reason
+        index, "rejected", destination=raw_destination(item), code=code, reason=reason
     )
 
 

@@ -58,6 +58,7 @@ __all__ = [
     "normalized",
     "normalized_column",
     "normalizing",
+    "raw_destination",
 ]
 
 INVALID_DESTINATION: Final = "INVALID_DESTINATION"
@@ -289,6 +290,18 @@ def _south_african_problem(shown: str, msisdn: str, typed: str, national: bool) 
     )
 
 
+def raw_destination(item: Any) -> str | None:
+    """The destination of a message item as written (a ``Message`` or a mapping), or
+    ``None`` when it has no ``str`` destination. Never raises."""
+    if isinstance(item, Message):
+        value: Any = item.destination
+    elif isinstance(item, Mapping):
+        value = item.get("destination")
+    else:
+        return None
+    return value if isinstance(value, str) else None
+
+
 def normalized(item: Any, index: int, default_country: str | None = "ZA") -> Any:
     """``item`` with its destination normalised (a copy; ``item`` itself when unchanged).
 
@@ -299,13 +312,8 @@ def normalized(item: Any, index: int, default_country: str | None = "ZA") -> Any
         SmsFlowValidationError: the destination cannot be normalised (code
             ``INVALID_DESTINATION``, ``field`` ``messages[index].destination``).
     """
-    if isinstance(item, Message):
-        destination: Any = item.destination
-    elif isinstance(item, Mapping):
-        destination = item.get("destination")
-    else:
-        return item
-    if not isinstance(destination, str):
+    destination = raw_destination(item)
+    if destination is None:
         return item
     try:
         value = normalize_destination(destination, default_country=default_country)

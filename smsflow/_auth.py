@@ -29,7 +29,6 @@ thread lock (sync) or an asyncio lock (async). Cancelling an async call releases
 from __future__ import annotations
 
 import base64
-import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Generator
 from typing import TYPE_CHECKING, Final
@@ -39,7 +38,7 @@ import httpx
 from ._capped_body import answer_deadline, aread_capped, mark_written, read_capped
 from ._config import USER_AGENT, ClientConfig
 from ._errors import SmsFlowError, SmsFlowUnexpectedResponseError, error_for_response
-from ._fetch_state import FetchState, lock_timeout_error, lock_wait
+from ._fetch_state import flight_for, lock_timeout_error, lock_wait
 from ._logging import logger
 from ._operation import Operation
 from ._retry import RetryMode, parse_retry_after
@@ -94,10 +93,11 @@ class TokenCache:
         self._clock = clock
         self._token: Token | None = None
         self._renew_after = 0.0  # after a failed renewal: no new attempt before this time (s)
-        self.thread_lock = threading.Lock()
-        self._async_lock: asyncio.Lock | None = None
+        # single flight per store: clients sharing a store share its lock and fetch outcome
+        self._flight = flight_for(self._store, self._key)
+        self.thread_lock = self._flight.thread_lock
         self.fetches = 0  # token requests sent by this client, answered or not
-        self.fetch_state = FetchState()  # single flight: the outcome waiting calls share
+        self.fetch_state = self._flight.fetch_state  # the outcome waiting calls share
         basic = f"{config.client_id}:{config.client_secret}".encode()
         self._token_headers = {
             "Authorization": "Basic " + base64.b64encode(basic).decode("ascii"),
@@ -116,12 +116,8 @@ class TokenCache:
 
     @property
     def async_lock(self) -> asyncio.Lock:
-        """The lock async flows use (created on first use, inside a running loop)."""
-        if self._async_lock is None:
-            import asyncio
-
-            self._async_lock = asyncio.Lock()
-        return self._async_lock
+        """The lock async flows use: one per store and event loop (inside a running loop)."""
+        return self._flight.async_lock()
 
     def clock(self) -> float:
         """The current time (seconds since the epoch) by this cache's injected clock."""

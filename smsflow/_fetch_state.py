@@ -1,6 +1,8 @@
 """Single flight of token fetches: who fetches, who shares a failure. Decisions only, no I/O.
 
-One :class:`FetchState` per token cache (per client). The auth flows ask it:
+One :class:`Flight` per token store object and account key (:func:`flight_for`): every client
+given the same store shares its fetch lock and its :class:`FetchState`, so at most one fetch
+is in flight per store however many clients use it. The auth flows ask it:
 
 * before waiting for the fetch lock: how long a call may wait (its own timeout:
   :func:`lock_wait`), and whether a valid old token lets it skip the wait;
@@ -22,13 +24,26 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
+import threading
 import time
+import weakref
 from collections.abc import Iterator, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ._errors import SmsFlowError, SmsFlowNetworkError
 
-__all__ = ["FAILURE_BACKOFF_S", "FetchState", "lock_timeout_error", "lock_wait", "one_call"]
+if TYPE_CHECKING:
+    import asyncio
+
+__all__ = [
+    "FAILURE_BACKOFF_S",
+    "FetchState",
+    "Flight",
+    "flight_for",
+    "lock_timeout_error",
+    "lock_wait",
+    "one_call",
+]
 
 FAILURE_BACKOFF_S: Final = 1.0  # after a failed fetch, new calls share it this long (s)
 
@@ -141,3 +156,56 @@ class FetchState:
         if not ended_while_waiting and (seen or not recent):
             return None
         return _copy(failure)
+
+
+class Flight:
+    """What every client of one token shares (one store object, one account key): the fetch
+    lock of threads, one asyncio lock per event loop, and the :class:`FetchState`."""
+
+    __slots__ = ("_async_locks", "fetch_state", "thread_lock")
+
+    def __init__(self) -> None:
+        self.thread_lock = threading.Lock()
+        self.fetch_state = FetchState()
+        self._async_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def async_lock(self) -> asyncio.Lock:
+        """The asyncio fetch lock of the running event loop (made on first use)."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        with _FLIGHTS_LOCK:
+            lock = self._async_locks.get(loop)
+            if lock is None:
+                lock = self._async_locks[loop] = asyncio.Lock()
+        return lock
+
+
+_FLIGHTS: dict[int, dict[str, Flight]] = {}  # id(store) -> account key -> its flight
+_FLIGHTS_LOCK: Final = threading.RLock()
+
+
+def flight_for(store: object, key: str) -> Flight:
+    """The one :class:`Flight` of ``key`` in ``store``, shared by every client given that same
+    store object (forgotten when the store is). A store that cannot be weakly referenced
+    gets a flight of its own each time (single flight per client, as before)."""
+    with _FLIGHTS_LOCK:
+        flights = _FLIGHTS.get(id(store))
+        if flights is None:
+            try:
+                weakref.finalize(store, _forget, id(store))
+            except TypeError:
+                return Flight()
+            flights = _FLIGHTS[id(store)] = {}
+        flight = flights.get(key)
+        if flight is None:
+            flight = flights[key] = Flight()
+        return flight
+
+
+def _forget(store_id: int) -> None:
+    # No lock: a finalizer can run inside flight_for (a garbage collection there), in the
+    # thread that holds _FLIGHTS_LOCK; one dict.pop is atomic.
+    _FLIGHTS.pop(store_id, None)

@@ -1,9 +1,9 @@
 """Issue 11, items 3 and 4: the token fetch under a slow or failing token endpoint.
 
-* Item 3: at most one token fetch in flight per client; calls waiting for it share its
-  result or its failure (and, for a short back-off after a failure, new calls share it too);
-  no call waits for the token longer than its own timeout; ``token_requests`` counts every
-  token request sent (answered or not).
+* Item 3: at most one token fetch in flight per store (clients given one store share it);
+  calls waiting for it share its result or its failure (and, for a short back-off after a
+  failure, new calls share it too); no call waits for the token longer than its own
+  timeout; ``token_requests`` counts every token request sent (answered or not).
 * Item 4: the whole-answer deadline of a call starts when its request is written, not when
   the call started: a lazy token fetch (or a wait for another call's renewal) does not eat
   the call's time.
@@ -20,7 +20,7 @@ from typing import Any, Final
 
 import pytest
 
-from smsflow import SmsFlowDeliveryUnknownError, SmsFlowError
+from smsflow import MemoryTokenStore, SmsFlowDeliveryUnknownError, SmsFlowError
 from smsflow.testing import Sandbox
 
 TIMEOUT: Final = 0.5  # seconds: each call's timeout
@@ -183,3 +183,32 @@ def test_a_send_still_times_out_when_its_own_answer_is_late(flavour: str) -> Non
     sandbox.delay_next(1, 2.0, endpoint="send")
     with pytest.raises(SmsFlowDeliveryUnknownError):
         send_once(flavour, sandbox)
+
+
+def test_clients_sharing_a_store_make_one_token_request(flavour: str) -> None:
+    """Two clients given one MemoryTokenStore, 10 calls each while the token endpoint is slow
+    (0.3 s): one token request between them (single flight per store, not per client)."""
+    sandbox = Sandbox()
+    sandbox.delay_next(1, 0.3, endpoint="token")
+    store = MemoryTokenStore()
+    if flavour == "sync":
+        with (
+            sandbox.client(timeout=5, token_store=store) as one,
+            sandbox.client(timeout=5, token_store=store) as two,
+            ThreadPoolExecutor(20) as pool,
+        ):
+            got = list(pool.map(lambda i: (one, two)[i % 2].get_balance().balance, range(20)))
+            counted = one.token_requests + two.token_requests
+    else:
+
+        async def main() -> tuple[list[float], int]:
+            async with (
+                sandbox.async_client(timeout=5, token_store=store) as one,
+                sandbox.async_client(timeout=5, token_store=store) as two,
+            ):
+                done = await asyncio.gather(*((one, two)[i % 2].get_balance() for i in range(20)))
+                return [b.balance for b in done], one.token_requests + two.token_requests
+
+        got, counted = asyncio.run(main())
+    assert [1000.0] * 20 == got
+    assert (1, 1) == (sandbox.token_requests, counted)

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 import pytest
 
@@ -47,8 +48,15 @@ def wait_for_port(port: int, timeout_s: float = 20.0) -> None:
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout_s} s")
 
 
+# Where the server tools live when PATH is a user's minimal one (cron, env -i, some CI).
+_SYSTEM_DIRS: Final = ("/usr/sbin", "/sbin", "/usr/local/sbin")
+
+
 def require(binary: str, how: str) -> str:
-    path = shutil.which(binary)
+    """The path of ``binary`` on PATH or in the system directories; FAILS the test (with
+    ``how`` to install it) when there is none."""
+    search = os.pathsep.join([os.environ.get("PATH", ""), *_SYSTEM_DIRS])
+    path = shutil.which(binary, path=search)
     if path is None:
         pytest.fail(how, pytrace=False)
     return path

@@ -43,6 +43,7 @@ Errors:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, Final
@@ -327,6 +328,16 @@ def normalized(item: Any, index: int, default_country: str | None = "ZA") -> Any
     return {**item, "destination": value}
 
 
+# Destinations (already plain ASCII digits, 8-15 long) that _normalize returns unchanged:
+# a South African mobile or test-range number with 27, or any other international number
+# (no leading 0); with ZA as the default country, not 9 digits starting 6, 7 or 8 (a ZA
+# mobile number without its 0). Checked a column at a time; any miss takes _normalize.
+_UNCHANGED_ZA: Final = re.compile(
+    r"27(?:[678]\d{8}|00000\d{4})|(?!27)(?![678]\d{8}\Z)[1-9]\d{7,14}"
+)
+_UNCHANGED: Final = re.compile(r"27(?:[678]\d{8}|00000\d{4})|(?!27)[1-9]\d{7,14}")
+
+
 def _wants_normalizing(normalize: object) -> bool:
     """``normalize`` itself. Raises SmsFlowValidationError when it is not a bool."""
     if normalize is not True and normalize is not False:
@@ -351,6 +362,9 @@ def normalized_column(
     if not _wants_normalizing(normalize):
         return destinations
     calling_code = _calling_code(default_country)
+    unchanged = _UNCHANGED_ZA if calling_code == _ZA else _UNCHANGED
+    if all(map(unchanged.fullmatch, destinations)):
+        return destinations
     out: list[str] = []
     for index, destination in enumerate(destinations):
         number, problem = _normalize(destination, calling_code)

@@ -38,7 +38,7 @@ import httpx
 from ._capped_body import answer_deadline, aread_capped, mark_written, read_capped
 from ._config import USER_AGENT, ClientConfig
 from ._errors import SmsFlowError, SmsFlowUnexpectedResponseError, error_for_response
-from ._fetch_state import flight_for, lock_timeout_error, lock_wait
+from ._fetch_state import flight_for, lock_timeout_error, lock_wait, mark_before_request
 from ._logging import logger
 from ._operation import Operation
 from ._retry import RetryMode, parse_retry_after
@@ -64,12 +64,6 @@ RENEWAL_RETRY_S: Final = 30.0  # after a failed renewal, keep the old token this
 def token_path() -> str:
     """The token endpoint's path (from the generated client: :func:`~smsflow._wire.route`)."""
     return route("get_token").path
-
-
-def _mark_before_request(error: SmsFlowError) -> SmsFlowError:
-    # A failed token fetch happens before the real request is sent: safe to retry even a send.
-    error.before_request = True
-    return error
 
 
 class TokenCache:
@@ -182,7 +176,7 @@ class TokenCache:
                 return fallback
             logger.debug("token fetch failed: %s (HTTP %s)", error.code, response.status_code)
             self.fetch_state.failed(error)
-            raise _mark_before_request(error) from None
+            raise mark_before_request(error) from None
         self._token = token
         self._renew_after = 0.0
         self.fetch_state.succeeded()
@@ -519,7 +513,7 @@ def _read_token_answer(
     try:
         read_capped(op, limit, response, deadline)
     except SmsFlowError as error:
-        raise _mark_before_request(error) from None
+        raise mark_before_request(error) from None
 
 
 async def _aread_token_answer(
@@ -529,7 +523,7 @@ async def _aread_token_answer(
     try:
         await aread_capped(op, limit, response, deadline)
     except SmsFlowError as error:
-        raise _mark_before_request(error) from None
+        raise mark_before_request(error) from None
 
 
 async def _in_thread(

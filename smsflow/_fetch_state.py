@@ -42,6 +42,7 @@ __all__ = [
     "flight_for",
     "lock_timeout_error",
     "lock_wait",
+    "mark_before_request",
     "one_call",
 ]
 
@@ -86,7 +87,9 @@ def _see(state: FetchState) -> None:
         call.seen = (id(state), state.generation)
 
 
-def _before_request(error: SmsFlowError) -> SmsFlowError:
+def mark_before_request(error: SmsFlowError) -> SmsFlowError:
+    """``error``, marked as raised before the call's own request was sent (a failed token
+    fetch): safe to retry, even a send."""
     error.before_request = True
     return error
 
@@ -94,7 +97,7 @@ def _before_request(error: SmsFlowError) -> SmsFlowError:
 def _copy(error: SmsFlowError) -> SmsFlowError:
     """A fresh copy of ``error`` to raise in another call (no request, response or chain)."""
     rebuild, args = error.__reduce__()[:2]
-    return _before_request(rebuild(*args))
+    return mark_before_request(rebuild(*args))
 
 
 def lock_wait(timeout: Mapping[str, Any] | None) -> float:
@@ -107,7 +110,7 @@ def lock_wait(timeout: Mapping[str, Any] | None) -> float:
 def lock_timeout_error(waited: float) -> SmsFlowError:
     """The error of a call that waited its whole timeout for another call's token fetch.
     Nothing was sent (retryable, even for a send)."""
-    return _before_request(
+    return mark_before_request(
         SmsFlowNetworkError(
             f"no token within the call's timeout ({waited:g} s): another call's token request "
             "is still waiting for its answer; nothing was sent",

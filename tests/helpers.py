@@ -21,14 +21,15 @@ from types import TracebackType
 from typing import Any, Final, Literal, Self
 
 import httpx
+from spec_facts import path_of, success_example
 
 from smsflow import AsyncSmsFlowClient, SmsFlowClient
 from smsflow.testing import Sandbox, SandboxReply, SandboxTransport
 
 BASE_URL: Final = "https://api.smsflow.test"
-TOKEN_PATH: Final = "/api/integration/authentication"
-SEND_PATH: Final = "/api/integration/BulkMessages"
-BALANCE_PATH: Final = "/api/integration/Balance"
+TOKEN_PATH: Final = path_of("get_token")
+SEND_PATH: Final = path_of("send_messages")
+BALANCE_PATH: Final = path_of("get_balance")
 CLIENT_ID: Final = "test-client-id"
 CLIENT_SECRET: Final = "test-secret-Xy9!zz"  # a distinctive value, so leaks are easy to spot
 EVENT_ID: Final = 123456  # the eventId of FakeApi's first accepted send
@@ -64,28 +65,25 @@ def basic_header(client_id: str = CLIENT_ID, client_secret: str = CLIENT_SECRET)
 
 
 def token_json(token: str, minutes: int = 120) -> dict[str, Any]:
-    """A spec-shaped token answer."""
-    return {"token": token, "expiresInMinutes": minutes, "schema": "Basic"}
+    """A spec-shaped token answer: the spec's example with ``token`` and its lifetime (minutes)."""
+    answer = success_example("get_token")
+    answer["token"] = token
+    answer["expiresInMinutes"] = minutes
+    return answer
 
 
 def send_json(
     event_id: int = EVENT_ID, cost: float = 0.25, remaining: float = 99.75
 ) -> dict[str, Any]:
-    """A spec-shaped send answer (the example of ``spec/openapi.yaml``) for one message."""
-    return {
-        "statusCode": 200,
-        "sendResponse": {
-            "cost": cost,
-            "remainingBalance": remaining,
-            "eventId": event_id,
-            "sample": "Order 1001 has shipped.",
-            "messages": 1,
-            "parts": 1,
-            "costBreakdown": [{"quantity": 1, "cost": cost, "network": "Vodacom"}],
-            "errorReport": [],
-        },
-        "errors": None,
-    }
+    """A spec-shaped send answer for one message: the example of ``spec/openapi.yaml`` with
+    ``event_id``, ``cost`` and ``remaining`` (credits) put in."""
+    answer = success_example("send_messages")
+    sent = answer["sendResponse"]
+    sent["eventId"] = event_id
+    sent["cost"] = cost
+    sent["remainingBalance"] = remaining
+    sent["costBreakdown"][0]["cost"] = cost
+    return answer
 
 
 def error_json(status: int, code: str, message: str = "refused") -> dict[str, Any]:

@@ -28,6 +28,7 @@ from helpers import (
     Clock,
     FakeApi,
     Reply,
+    endpoint_of,
     error,
     send_json,
     token_json,
@@ -534,10 +535,9 @@ def describe(outcome: object) -> str:
 
 def request_log(api: FakeApi) -> tuple[str, ...]:
     """Each request as ``endpoint`` plus the bearer token it carried."""
-    names = {"authentication": "token", "BulkMessages": "send", "Balance": "balance"}
     log = []
     for request in api.requests:
-        name = names[request.url.path.rsplit("/", 1)[-1]]
+        name = endpoint_of(request.url)
         bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
         log.append(name if name == "token" else f"{name} {bearer}")
     return tuple(log)

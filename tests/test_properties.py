@@ -17,11 +17,12 @@ import asyncio
 import datetime as dt
 import json
 from collections.abc import Callable
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import httpx
 import pytest
 from contract.openapi_adapter import validate_exchange
+from helpers import BALANCE_PATH, SEND_PATH, TOKEN_PATH, Endpoint
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
@@ -41,9 +42,6 @@ from smsflow import (
 from smsflow.testing import Sandbox, SandboxReply
 
 BASE_URL: Final = "https://portal.smsflow.co.za"
-TOKEN_PATH: Final = "/api/integration/authentication"
-SEND_PATH: Final = "/api/integration/BulkMessages"
-BALANCE_PATH: Final = "/api/integration/Balance"
 MAX_RETRY_AFTER: Final = 60.0
 
 SETTINGS: Final = settings(
@@ -51,7 +49,7 @@ SETTINGS: Final = settings(
 )
 
 
-ENDPOINTS: Final[dict[str, Literal["token", "send", "balance"]]] = {
+ENDPOINTS: Final[dict[str, Endpoint]] = {
     TOKEN_PATH: "token",
     SEND_PATH: "send",
     BALANCE_PATH: "balance",

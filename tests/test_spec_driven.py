@@ -15,7 +15,6 @@ import inspect
 import re
 import sys
 import typing
-from pathlib import Path
 from typing import Any, Final
 
 import attrs
@@ -23,37 +22,14 @@ import httpx
 import pytest
 import smsflow_api.models
 import smsflow_api.types
-import yaml
+from spec_facts import OPERATION_IDS, OPERATIONS, ROOT, resolve
 
 from smsflow import AsyncSmsFlowClient, SmsFlowClient
 from smsflow._wire import route
 from smsflow.testing import Sandbox
 
-ROOT: Final = Path(__file__).resolve().parents[1]
-SPEC: Final[dict[str, Any]] = yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text("utf-8"))
-METHODS: Final = ("get", "put", "post", "delete", "patch")
-OPERATIONS: Final = [
-    (path, method, operation)
-    for path, item in SPEC["paths"].items()
-    for method, operation in item.items()
-    if method in METHODS
-]
-IDS: Final = [operation["operationId"] for _, _, operation in OPERATIONS]
+IDS: Final = OPERATION_IDS
 REGENERATE: Final = "run scripts/regenerate (generated/smsflow_api is stale)"
-
-
-def _resolve(node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        target: Any = SPEC
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    if "allOf" in node:
-        merged: dict[str, Any] = {"type": "object", "properties": {}}
-        for part in node["allOf"]:
-            merged["properties"].update(_resolve(part).get("properties", {}))
-        return merged
-    return node
 
 
 def _snake(name: str) -> str:
@@ -63,7 +39,7 @@ def _snake(name: str) -> str:
 def _success_schema(operation: dict[str, Any]) -> dict[str, Any]:
     for status, answer in operation["responses"].items():
         if str(status).startswith("2"):
-            return _resolve(answer["content"]["application/json"]["schema"])
+            return resolve(answer["content"]["application/json"]["schema"])
     raise AssertionError(f"{operation['operationId']}: the spec documents no 2xx answer")
 
 
@@ -93,9 +69,9 @@ def _missing_fields(schema: dict[str, Any], cls: type, where: str) -> list[str]:
         if attr not in hints:
             missing.append(f"{path} (no typed attribute {cls.__name__}.{attr})")
             continue
-        prop = _resolve(prop)
+        prop = resolve(prop)
         if prop.get("type") == "array":
-            prop = _resolve(prop.get("items", {}))
+            prop = resolve(prop.get("items", {}))
         nested = _model_in(hints[attr])
         if prop.get("properties") and nested is not None:
             missing += _missing_fields(prop, nested, path)
@@ -169,7 +145,7 @@ def test_every_operation_has_a_sandbox_route(
 
 def _keys(value: Any, schema: dict[str, Any], where: str) -> tuple[list[str], list[str]]:
     """(spec fields missing from ``value``, keys of ``value`` the spec does not name)."""
-    schema = _resolve(schema)
+    schema = resolve(schema)
     if schema.get("type") == "array" and isinstance(value, list):
         missing: list[str] = []
         extra: list[str] = []

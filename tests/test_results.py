@@ -40,12 +40,12 @@ def test_send_result_typed_attributes() -> None:
 def test_unknown_keys_stay_reachable() -> None:
     """Keys the spec does not name are kept: in the dict and in additional_properties."""
     body = send_json()
-    body["sendResponse"]["batchId"] = "b-1"
+    body["sendResponse"]["notInTheSpec"] = "b-1"
     body["requestId"] = "r-1"
     result = SendResult(body)
     assert ("b-1", "b-1") == (
-        result["sendResponse"]["batchId"],
-        result.send_response.additional_properties["batchId"],
+        result["sendResponse"]["notInTheSpec"],
+        result.send_response.additional_properties["notInTheSpec"],
     )
     assert ("r-1", body) == (result.model.additional_properties["requestId"], result)
 

@@ -33,10 +33,10 @@ def test_send_missing_remaining_balance_is_a_result(api: FakeApi) -> None:
     """A 2xx send whose eventId proves acceptance is a result even without other fields."""
     body = send_json()
     del body["sendResponse"]["remainingBalance"]
-    body["sendResponse"]["batchId"] = "b-9"  # a field the spec does not know yet
+    body["sendResponse"]["notInTheSpec"] = "b-9"  # a field the spec does not know yet
     api.queue("send", httpx.Response(200, json=body))
     result = api.client().send_sms("Campaign", MESSAGES)
-    assert (EVENT_ID, "b-9") == (result.event_id, result["sendResponse"]["batchId"])
+    assert (EVENT_ID, "b-9") == (result.event_id, result["sendResponse"]["notInTheSpec"])
 
 
 PROBLEM = {

@@ -212,9 +212,14 @@ def test_a_renamed_property_names_every_place_that_spells_it(name: str) -> None:
     uses = all_python_uses() + all_markdown_uses()
     spelled = [f"{use.file}:{use.line}: key {name!r} {FIX}" for use in uses if use.key == name]
     renamed = (property_names() - {name}) | {name + "Renamed"}
-    assert sorted(spelled) == sorted(stale(uses, renamed))
+    named = [problem for problem in stale(uses, renamed) if f" key {name!r} " in problem]
+    assert sorted(spelled) == sorted(named)
 
 
+#: The property names the samples below are checked against (not the spec's: they must not move).
+SAMPLE_PROPERTIES: Final = frozenset(
+    {"eventId", "sendResponse", "costBreakdown", "campaignName", "checkOptOuts", "statusCode"}
+)
 SAMPLE: Final = """\
 answer = {"eventId": 1, "event_id": 2, "Retry-After": "3"}
 answer["remainingCredits"]
@@ -230,7 +235,7 @@ def test_each_key_position_is_checked() -> None:
     """Dict keys, subscripts, get, in, dict() and update() keywords are read, by line; snake_case,
     header names and PascalCase words are not API keys."""
     uses = [KeyUse(key, "x.py", line) for key, line in keys_in(ast.parse(SAMPLE))]
-    problems = stale(uses, property_names())
+    problems = stale(uses, SAMPLE_PROPERTIES)
     expected = [
         ("remainingCredits", 2),
         ("costBreakdwon", 3),
@@ -251,7 +256,7 @@ def test_markdown_blocks_and_inline_code_are_checked() -> None:
         '```python\nx = 1\nbody = {\n    "costBreakDown": 1}\n```\n'  # 12-16
         "```python\n>>> broken(\n```\n"  # 17-19
     )
-    problems = stale(markdown_uses("guide.md", page), property_names())
+    problems = stale(markdown_uses("guide.md", page), SAMPLE_PROPERTIES)
     assert [
         f"guide.md:4: key 'eventID' {FIX}",
         f"guide.md:15: key 'costBreakDown' {FIX}",

@@ -10,6 +10,7 @@ answer with exactly the fields the spec names. See docs/changing-the-api.md.
 
 from __future__ import annotations
 
+import ast
 import base64
 import inspect
 import re
@@ -24,11 +25,13 @@ import smsflow_api.models
 import smsflow_api.types
 from spec_facts import OPERATION_IDS, OPERATIONS, ROOT, resolve
 
+import smsflow
 from smsflow import AsyncSmsFlowClient, SmsFlowClient
 from smsflow._wire import route
 from smsflow.testing import Sandbox
 
 IDS: Final = OPERATION_IDS
+TYPING_TEST: Final = "tests/typing/test_public_api.py"
 REGENERATE: Final = "run scripts/regenerate (generated/smsflow_api is stale)"
 
 
@@ -228,3 +231,52 @@ def test_endpoints_table_has_no_stale_rows() -> None:
     """Every row of the README's endpoints table is an operation of the spec."""
     documented = {(op["operationId"], path) for path, _, op in OPERATIONS}
     assert set() == _endpoint_rows() - documented, "README.md: remove or fix these endpoint rows"
+
+
+@pytest.mark.parametrize(("path", "method", "operation"), OPERATIONS, ids=IDS)
+def test_every_result_type_is_public(path: str, method: str, operation: dict[str, Any]) -> None:
+    """Both clients' methods return one type, and users can import it from ``smsflow``."""
+    name = _method_name(operation)
+    op_id = operation["operationId"]
+    sync = getattr(SmsFlowClient, name, None)
+    async_ = getattr(AsyncSmsFlowClient, name, None)
+    if sync is None or async_ is None:
+        pytest.fail(f"{op_id}: the clients lack {name}() (see the sync/async methods test)")
+    result = _hints(sync)["return"]
+    assert result is _hints(async_)["return"], (
+        f"{op_id}: SmsFlowClient.{name}() and AsyncSmsFlowClient.{name}() return different "
+        "types; make them return one result type"
+    )
+    public = result.__name__ in smsflow.__all__ and getattr(smsflow, result.__name__) is result
+    assert public, (
+        f"{op_id}: {result.__name__} is not exported; add it to smsflow/__init__.py (__all__)"
+    )
+
+
+def _typing_calls() -> tuple[set[str], set[str]]:
+    """(methods called without await, methods awaited) in tests/typing/test_public_api.py."""
+    tree = ast.parse((ROOT / TYPING_TEST).read_text("utf-8"))
+    awaited = {
+        node.value.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Await)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Attribute)
+    }
+    called = {
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+    }
+    return called, awaited
+
+
+@pytest.mark.parametrize(("path", "method", "operation"), OPERATIONS, ids=IDS)
+def test_every_operation_is_type_checked(path: str, method: str, operation: dict[str, Any]) -> None:
+    """tests/typing (run by ``mypy --strict``) calls each operation's method, sync and async."""
+    name = _method_name(operation)
+    called, awaited = _typing_calls()
+    assert (True, True) == (name in called, name in awaited), (
+        f"{operation['operationId']}: call client.{name}() and await client.{name}() with "
+        f"assert_type in {TYPING_TEST} (mypy --strict then holds its public types)"
+    )

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from helpers import (
+    BALANCE_PATH,
     BASE_URL,
     CLIENT_ID,
     CLIENT_SECRET,
@@ -121,7 +122,7 @@ def test_base_url_normalised(api: FakeApi, given: str, expected: str) -> None:
     client = api.client(base_url=given)
     client.get_balance()
     assert expected == client.base_url
-    assert expected + "/api/integration/Balance" == str(api.to("balance")[0].url)
+    assert expected + BALANCE_PATH == str(api.to("balance")[0].url)
 
 
 def test_remote_http_refused() -> None:
@@ -544,9 +545,7 @@ def test_own_http_client_is_not_closed(api: FakeApi) -> None:
             client.get_balance()
         assert not http.is_closed
         assert (
-            http.get(
-                BASE_URL + "/api/integration/Balance", headers={"Authorization": "Bearer tok-1"}
-            ).status_code
+            http.get(BASE_URL + BALANCE_PATH, headers={"Authorization": "Bearer tok-1"}).status_code
             == 200
         )
 

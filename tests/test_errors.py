@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from helpers import CLIENT_SECRET, MESSAGES, FakeApi, error, fake_api
+from helpers import BALANCE_PATH, CLIENT_SECRET, MESSAGES, FakeApi, error, fake_api
 
 import smsflow
 from smsflow._errors import (
@@ -69,7 +69,7 @@ def spec_error_statuses() -> set[int]:
 
 def answer(status: int, body: bytes = b"", **headers: str) -> httpx.Response:
     """A read response to a GET of the balance endpoint."""
-    request = httpx.Request("GET", "https://api.smsflow.test/api/integration/Balance")
+    request = httpx.Request("GET", "https://api.smsflow.test" + BALANCE_PATH)
     return httpx.Response(status, content=body, headers=headers, request=request)
 
 

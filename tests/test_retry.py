@@ -8,7 +8,16 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from helpers import BASE_URL, CLIENT_ID, CLIENT_SECRET, MESSAGES, FakeApi, error, fake_api
+from helpers import (
+    BASE_URL,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    MESSAGES,
+    SEND_PATH,
+    FakeApi,
+    error,
+    fake_api,
+)
 
 from smsflow import (
     SmsFlowDeliveryUnknownError,
@@ -47,7 +56,7 @@ def _core() -> Core:
 
 
 def _status(status: int, mode: RetryMode, code: str = "X") -> SmsFlowError:
-    request = httpx.Request("POST", BASE_URL + "/api/integration/BulkMessages")
+    request = httpx.Request("POST", BASE_URL + SEND_PATH)
     body = f'{{"errors":[{{"code":"{code}","message":"m"}}]}}'.encode()
     response = httpx.Response(status, content=body, request=request)
     return error_for_response(response, is_send=mode is not IDEM)

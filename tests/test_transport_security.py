@@ -17,6 +17,7 @@ from typing import Any, Final
 import httpx
 import pytest
 from contract.observer import ContractObserver
+from helpers import BALANCE_PATH, SEND_PATH, TOKEN_PATH
 
 from smsflow import (
     AsyncSmsFlowClient,
@@ -176,8 +177,8 @@ def test_redirects_are_not_followed(
     """A 3xx to another host is an error, not retried; the other host receives nothing,
     even when the user's own httpx client is set to follow redirects."""
     endpoint, call = CALLS[name]
-    path = {"token": "authentication", "balance": "Balance", "send": "BulkMessages"}[endpoint]
-    location = f"{elsewhere.url}/api/integration/{path}"
+    path = {"token": TOKEN_PATH, "balance": BALANCE_PATH, "send": SEND_PATH}[endpoint]
+    location = f"{elsewhere.url}{path}"
     server.sandbox.redirect_next(2, location, endpoint=endpoint, status=status)  # type: ignore[arg-type]
     with httpx.Client(follow_redirects=True) as users_own:
         for client in (
@@ -225,9 +226,8 @@ def test_basic_credentials_go_only_to_the_token_endpoint(server: SandboxServer) 
             await client.send_sms("Async", MESSAGES)
 
     asyncio.run(async_session())
-    token_path = "/api/integration/authentication"
-    to_token = [auth for _, path, auth in seen.requests if path == token_path]
-    elsewhere = [auth for _, path, auth in seen.requests if path != token_path]
+    to_token = [auth for _, path, auth in seen.requests if path == TOKEN_PATH]
+    elsewhere = [auth for _, path, auth in seen.requests if path != TOKEN_PATH]
     assert (5, 11) == (len(to_token), len(elsewhere))  # 3 + 2 token fetches; 8 + 3 calls
     assert {basic} == set(to_token)
     assert all(auth.startswith("Bearer ") and SECRET not in auth for auth in elsewhere)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from pathlib import Path
 from typing import Any, Final
 
@@ -74,6 +75,17 @@ def success_example(operation_id: str) -> dict[str, Any]:
             )
             return example
     raise KeyError(f"{operation_id}: spec/openapi.yaml documents no 2xx example")
+
+
+def attribute_name(json_name: str) -> str:
+    """The generated model's attribute for a JSON property (``remainingBalance`` ->
+    ``remaining_balance``)."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", json_name).lower()
+
+
+def schema(name: str) -> dict[str, Any]:
+    """The resolved schema ``components/schemas/<name>``."""
+    return resolve(SPEC["components"]["schemas"][name])
 
 
 def _property_names(node: Any, found: set[str]) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from helpers import send_json
 from smsflow_api.models import SendMessagesResponse
+from spec_facts import attribute_name, schema
 
 from smsflow import UNSET, AuthToken, Balance, CostBreakdown, ErrorDetail, SendResult, Token
 from smsflow._results import ShapeError
@@ -99,8 +100,11 @@ def test_optional_fields_may_be_absent() -> None:
         result.errors,
         result.error_report,
     )
-    for value in (response.sample, response.cost, response.remaining_balance, response.parts):
-        assert value is UNSET
+    send_response = schema("SendResponse")
+    optional = set(send_response["properties"]) - set(send_response["required"])
+    assert {attribute_name(name): UNSET for name in optional} == {
+        attribute_name(name): getattr(response, attribute_name(name)) for name in optional
+    }
 
 
 def _with(path: tuple[str, ...], value: Any) -> dict[str, Any]:

@@ -23,7 +23,7 @@ import httpx
 import pytest
 import smsflow_api.models
 import smsflow_api.types
-from spec_facts import OPERATION_IDS, OPERATIONS, ROOT, resolve
+from spec_facts import OPERATION_IDS, OPERATIONS, ROOT, attribute_name, resolve
 
 import smsflow
 from smsflow import AsyncSmsFlowClient, SmsFlowClient
@@ -33,10 +33,6 @@ from smsflow.testing import Sandbox
 IDS: Final = OPERATION_IDS
 TYPING_TEST: Final = "tests/typing/test_public_api.py"
 REGENERATE: Final = "run scripts/regenerate (generated/smsflow_api is stale)"
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
 def _success_schema(operation: dict[str, Any]) -> dict[str, Any]:
@@ -67,7 +63,7 @@ def _missing_fields(schema: dict[str, Any], cls: type, where: str) -> list[str]:
     missing = []
     hints = _hints(cls)
     for name, prop in schema.get("properties", {}).items():
-        attr = _snake(name)
+        attr = attribute_name(name)
         path = f"{where}.{name}"
         if attr not in hints:
             missing.append(f"{path} (no typed attribute {cls.__name__}.{attr})")
@@ -99,7 +95,7 @@ def test_every_operation_has_a_wire_route(
     try:
         found = route(op_id)
     except KeyError:
-        pytest.fail(f"{op_id}: smsflow/_wire.py does not know this operation; add it to route()")
+        pytest.fail(f"{op_id}: no generated ROUTES entry (smsflow_api.api.<tag>): {REGENERATE}")
     except ImportError:
         pytest.fail(f"{op_id}: the generated client has no such module: {REGENERATE}")
     assert (method.upper(), path) == found, f"{op_id}: {REGENERATE}"
@@ -203,7 +199,9 @@ def test_every_response_field_is_a_typed_attribute(
     holder = hints.get("model", result)
     fields = _missing_fields(_success_schema(operation), holder, "body")
     if holder is result:  # no generated model behind it: its own properties
-        fields = [f for f in fields if _snake(f.split(".")[1].split(" ")[0]) not in dir(result)]
+        fields = [
+            f for f in fields if attribute_name(f.split(".")[1].split(" ")[0]) not in dir(result)
+        ]
     assert [] == fields, (
         f"{op_id}: {fields} not reachable from {result.__name__}; {REGENERATE}, or expose the "
         "generated model in smsflow/_results.py"

@@ -351,11 +351,7 @@ class Sandbox(FaultInjection, RecordQueries):
                 reply = act_out(fault, reply)
         else:
             reply = act_out(fault, None)
-        if self.error_style == "problem":
-            with self._lock:
-                self._traces += 1
-                trace = f"00-{self._traces:032x}-{self._traces:016x}-01"
-            reply = as_problem(reply, trace)
+        reply = self.styled(reply)
         scheme = lowered.get("authorization", "").partition(" ")[0].lower()
         record = RequestRecord(
             method=method,
@@ -377,6 +373,18 @@ class Sandbox(FaultInjection, RecordQueries):
         for observer in observers:
             observer(method, path, lowered, body, reply)
         return reply
+
+    def styled(self, reply: SandboxReply) -> SandboxReply:
+        """``reply`` in this sandbox's ``error_style``: as is for ``"smsflow"``; for
+        ``"problem"``, an error body rewritten as ASP.NET Core's RFC 9457 problem body with
+        a new ``traceId`` (see :func:`~smsflow.testing._replies.as_problem`). Front ends call
+        it for the refusals they make themselves (a body they cannot read)."""
+        if self.error_style != "problem":
+            return reply
+        with self._lock:
+            self._traces += 1
+            trace = f"00-{self._traces:032x}-{self._traces:016x}-01"
+        return as_problem(reply, trace)
 
     def _process(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes

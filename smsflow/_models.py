@@ -14,8 +14,8 @@ import functools
 import sys
 import types
 import typing
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, Final, TypeVar
 
 __all__ = ["ShapeError", "read_model"]
 
@@ -88,8 +88,10 @@ class Field(typing.NamedTuple):
     key: str  # the JSON key (camelCase)
     optional: bool  # ``... | Unset`` with a default
     check: Check
-    nested: type | None  # the model class of a field holding one nested model
+    nested: type | None  # the model class of a field that may hold one nested model
+    items: type | None  # the model class of a field that may hold a list of models
     to_float: bool  # declared ``float`` (not ``int``): an int is turned into a float
+    plain: frozenset[type]  # value types that pass ``check`` as they are (no model, no list)
 
 
 @functools.cache
@@ -110,18 +112,52 @@ def _fields(cls: type) -> tuple[Field, ...]:
         if field.name == "additional_properties":
             continue
         hint = hints[field.name]
-        parts = typing.get_args(hint) if typing.get_origin(hint) else (hint,)
+        parts = typing.get_args(hint) if typing.get_origin(hint) in _UNIONS else (hint,)
+        to_float = float in parts and int not in parts
         found.append(
             Field(
                 name=field.name,
                 key=_camel(field.name),
                 optional=field.default is not attrs.NOTHING,
                 check=_checker(hint),
-                nested=hint if isinstance(hint, type) and _is_model(hint) else None,
-                to_float=float in parts and int not in parts,
+                nested=_first(part for part in parts if _is_model_type(part)),
+                items=_first(
+                    typing.get_args(part)[0]
+                    for part in parts
+                    if typing.get_origin(part) is list and _is_model_type(typing.get_args(part)[0])
+                ),
+                to_float=to_float,
+                plain=_plain_types(parts, to_float),
             )
         )
     return tuple(found)
+
+
+_UNIONS: Final = (typing.Union, types.UnionType)
+
+
+def _is_model_type(hint: Any) -> bool:
+    return isinstance(hint, type) and _is_model(hint)
+
+
+def _first(candidates: Iterable[type]) -> type | None:
+    return next(iter(candidates), None)
+
+
+def _plain_types(parts: tuple[Any, ...], to_float: bool) -> frozenset[type]:
+    """The exact types among a field's declared ``parts`` that need nothing more than a type
+    test: scalars, ``None`` and ``Unset`` (an int of a float field is converted: not plain)."""
+    from smsflow_api.types import Unset
+
+    scalars = (bool, int, float, str, type(None), Unset)
+    return frozenset(part for part in parts if part in scalars and not (to_float and part is int))
+
+
+def _leave_out(model: Any, field: Field) -> None:
+    """Set an optional field whose value was wrong to ``UNSET``."""
+    from smsflow_api.types import UNSET
+
+    setattr(model, field.name, UNSET)
 
 
 def _tolerate(model: Any, where: str) -> None:
@@ -130,30 +166,34 @@ def _tolerate(model: Any, where: str) -> None:
     Raises:
         ShapeError: a required field is missing or wrong (here or in a nested model).
     """
-    from smsflow_api.types import UNSET
-
     for field in _fields(type(model)):  # type: ignore[arg-type]
         value = getattr(model, field.name)
         kind = type(value)
+        if kind in field.plain:  # the common case: a scalar of its declared type
+            continue
         try:
-            if _is_model(kind):  # type: ignore[arg-type]
+            if kind is field.nested:
                 _tolerate(value, f"{where}.{field.key}")
-            elif kind is list:
+                continue
+            if kind is list and field.items is not None:
                 for position, item in enumerate(value):
-                    if _is_model(type(item)):  # type: ignore[arg-type]
-                        _tolerate(item, f"{where}.{field.key}[{position}]")
+                    if type(item) is not field.items:
+                        break
+                    _tolerate(item, f"{where}.{field.key}[{position}]")
+                else:
+                    continue
             elif kind is int and field.to_float:
                 value = float(value)
                 setattr(model, field.name, value)
         except ShapeError:
             if not field.optional:
                 raise
-            setattr(model, field.name, UNSET)
+            _leave_out(model, field)
             continue
         if field.check(value):
             continue
         if field.optional:
-            setattr(model, field.name, UNSET)
+            _leave_out(model, field)
             continue
         raise ShapeError(f"{where}.{field.key} is {kind.__name__}, not of its type")
 

@@ -3,6 +3,7 @@ two types of a decision flow (:class:`Step`, :class:`Answer`) that the clients d
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeAlias, TypeVar
@@ -53,8 +54,19 @@ class Operation(Generic[T]):
         """The ``httpx.Request`` for this call, built by ``client`` (so its default headers,
         and those of a client you passed in, apply alike to every call)."""
         return client.build_request(
-            self.method, self.url, headers=self.headers, content=self.content, timeout=self.timeout
+            self.method,
+            _parsed(self.url),
+            headers=self.headers,
+            content=self.content,
+            timeout=self.timeout,
         )
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(url: str) -> httpx.URL:
+    """``httpx.URL(url)``, parsed once per URL: ``build_request`` takes a parsed URL as it is,
+    where a ``str`` is parsed again on every call (about a third of its time)."""
+    return httpx.URL(url)
 
 
 #: What a decision flow (a generator: ``Core.run``, ``BulkEngine.batch_flow``) asks its driver

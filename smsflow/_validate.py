@@ -174,7 +174,7 @@ def check_messages(
 
 _CONTENT: Final = operator.itemgetter("content")
 _DESTINATION: Final = operator.itemgetter("destination")
-_FAST_MIN: Final = 3  # below this many messages the per-message checks are faster
+_FAST_MIN: Final = 1  # the column checks are faster from one message up (4.5 vs 9 us)
 
 
 def plain_columns(

@@ -201,6 +201,8 @@ _PROBLEM_TYPES: Final[Mapping[int, str]] = {
 }
 _VALIDATION_TITLE: Final = "One or more validation errors occurred."
 _VALIDATION_STATUSES: Final = frozenset({400, 422})
+#: Faults whose body the test wrote: sent exactly as given, in either style.
+_SCRIPTED_FAULTS: Final = frozenset({"reply", "malformed", "html", "redirect"})
 #: The ``errors`` key of a message that names no field: ASP.NET's JSON path of the body's root.
 ROOT_FIELD: Final = "$"
 
@@ -212,10 +214,16 @@ def as_problem(reply: SandboxReply, trace_id: str) -> SandboxReply:
     field to its messages (a message naming no field is under ``"$"``, as ASP.NET keys a
     body that does not parse). Any other error is a ``ProblemDetails`` whose ``title`` is the
     first message. Codes are not kept (ASP.NET's own bodies have none). A 405 (its body is
-    not documented by any operation) and anything that is not a JSON error body are returned
+    not documented by any operation), a scripted answer (``reply_next``, ``malformed_next``,
+    ``html_next``, ``redirect_next``) and anything that is not a JSON error body are returned
     as they are.
     """
-    if reply.status < 400 or reply.status == 405 or not reply.answered:
+    if (
+        reply.status < 400
+        or reply.status == 405
+        or not reply.answered
+        or reply.fault in _SCRIPTED_FAULTS
+    ):
         return reply
     try:
         body = json.loads(reply.body)

@@ -122,3 +122,24 @@ def test_loopback_servers_own_refusal_is_a_problem_body() -> None:
     assert (400, VALIDATION_TITLE) == (problem["status"], problem["title"])
     assert problem["traceId"].startswith("00-")
     assert list(problem["errors"]) == ["$"]
+
+
+@pytest.mark.parametrize("kind", ["reply", "malformed"])
+def test_scripted_answers_are_sent_exactly_in_problem_style(kind: str) -> None:
+    """A canned answer (``reply_next``, ``malformed_next``) is sent byte for byte as given,
+    even when it looks like an SMSFlow error body: the problem style rewrites only the
+    sandbox's own errors."""
+    scripted = b'{"statusCode":409,"errors":[{"code":"DUPLICATE","message":"Seen before."}]}'
+    sandbox = Sandbox(error_style="problem")
+    if kind == "reply":
+        sandbox.reply_next(
+            endpoint="balance",
+            status=409,
+            body=scripted,
+            headers={"Content-Type": "application/json"},
+        )
+    else:
+        sandbox.malformed_next(endpoint="balance", status=409, body=scripted)
+    reply = sandbox.handle("GET", BALANCE, bearer(sandbox.issue_token()), b"")
+    assert (409, scripted) == (reply.status, reply.body)
+    assert reply.headers["Content-Type"].startswith("application/json")

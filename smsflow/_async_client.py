@@ -15,7 +15,7 @@ import httpx
 from . import _waits
 from ._base_client import END_OF_INPUT, BaseClient
 from ._bulk_defaults import DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, DEFAULT_RETRIES
-from ._capped_body import answer_deadline, aread_capped, mark_written
+from ._capped_body import answer_deadline, aread_capped, mark_written, release
 from ._config import TimeoutTypes, tls_context, trusts_env
 from ._core import Outcome
 from ._errors import SmsFlowError
@@ -72,6 +72,7 @@ class AsyncSmsFlowClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport,
             await aread_capped(op, self._config.max_response_bytes, response, deadline)
         finally:
             await response.aclose()
+        release(response)
         return response
 
     async def _execute(self, op: Operation[T], policy: RetryPolicy | None = None) -> T:

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Final
 
 import httpx
 
-from ._capped_body import answer_deadline, aread_capped, mark_written, read_capped
+from ._capped_body import answer_deadline, aread_capped, mark_written, read_capped, release
 from ._config import USER_AGENT, ClientConfig
 from ._errors import SmsFlowError, SmsFlowUnexpectedResponseError, error_for_response
 from ._fetch_state import flight_for, lock_timeout_error, lock_wait, mark_before_request
@@ -511,9 +511,10 @@ def _read_token_answer(
     """Read a lazily fetched token answer with the one capped reader; a refusal happened
     before the real request was sent (so even a send may be retried after it)."""
     try:
-        read_capped(op, limit, response, deadline)
+        read_capped(op, limit, response, deadline)  # read to the end: the stream is closed
     except SmsFlowError as error:
         raise mark_before_request(error) from None
+    release(response)
 
 
 async def _aread_token_answer(
@@ -521,9 +522,10 @@ async def _aread_token_answer(
 ) -> None:
     """:func:`_read_token_answer` for the async client."""
     try:
-        await aread_capped(op, limit, response, deadline)
+        await aread_capped(op, limit, response, deadline)  # to the end: the stream is closed
     except SmsFlowError as error:
         raise mark_before_request(error) from None
+    release(response)
 
 
 async def _in_thread(

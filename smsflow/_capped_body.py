@@ -17,6 +17,7 @@ __all__ = [
     "aread_capped",
     "mark_written",
     "read_capped",
+    "release",
 ]
 
 
@@ -131,3 +132,14 @@ async def aread_capped(
     async for chunk in response.aiter_bytes():
         body.add(chunk)
     response._content = body.content()
+
+
+def release(response: httpx.Response) -> None:
+    """Let ``response`` (read and closed) be freed as soon as its last user drops it.
+
+    httpx leaves a reference cycle between a response and its stream, so each response, its
+    request and the request's body (about 60 KB for 1,000 messages) wait for the garbage
+    collector; under a steady stream of sends that is megabytes. With the stream swapped for
+    one holding the already-read body, reference counting frees them at once.
+    """
+    response.stream = httpx.ByteStream(response.content)

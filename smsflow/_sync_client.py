@@ -12,7 +12,7 @@ import httpx
 from . import _waits
 from ._base_client import END_OF_INPUT, BaseClient
 from ._bulk_defaults import DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, DEFAULT_RETRIES
-from ._capped_body import answer_deadline, mark_written, read_capped
+from ._capped_body import answer_deadline, mark_written, read_capped, release
 from ._config import TimeoutTypes, tls_context, trusts_env
 from ._core import Outcome
 from ._errors import SmsFlowError
@@ -97,6 +97,7 @@ class SmsFlowClient(BaseClient[httpx.Client, httpx.BaseTransport, Callable[[floa
             read_capped(op, self._config.max_response_bytes, response, deadline)
         finally:
             response.close()
+        release(response)
         return response
 
     def _execute(self, op: Operation[T], policy: RetryPolicy | None = None) -> T:

@@ -145,6 +145,9 @@ def _assert_no_secret(error: SmsFlowError) -> None:
     texts = [str(error), repr(error), error.message, json.dumps(error.body, default=str)]
     if error.request is not None:
         texts.append(str(error.request.headers.get("Authorization", "")))
+    if error.response is not None:  # the answer itself echoes neither
+        texts.append(error.response.text)
+        texts.append(str(error.response.request.headers.get("Authorization", "")))
     for text in texts:
         assert SECRET not in text
         assert TOKEN_PREFIX not in text

@@ -207,6 +207,17 @@ class TokenCache:
         if stale is not None and stale.is_valid(self._clock()) and self._token == stale:
             self._renew_after = self._clock() + RENEWAL_RETRY_S
 
+    def refusal(self, response: httpx.Response) -> SmsFlowError:
+        """The error for a token answer that is not a token (one wording for ``authenticate()``
+        and the lazy fetch): identifiers only from its body, and for 401/403 a hint to check
+        the credentials."""
+        retry_after = parse_retry_after(response.headers.get("Retry-After"), self._clock())
+        error = error_for_response(response, retry_after=retry_after, redact=True)
+        if response.status_code in (401, 403):
+            error.message += CREDENTIALS_HINT
+            error.args = (error.message,)
+        return error
+
     def _parse(self, response: httpx.Response) -> Token:
         from smsflow_api.models import TokenResponse
 
@@ -215,12 +226,7 @@ class TokenCache:
 
         now = self._clock()
         if response.status_code != 200:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
-            error = error_for_response(response, retry_after=retry_after, redact=True)
-            if response.status_code in (401, 403):
-                error.message += CREDENTIALS_HINT
-                error.args = (error.message,)
-            raise error
+            raise self.refusal(response)
         try:
             answer = read_model(TokenResponse, loads(response.content))
             value, minutes = answer.token, answer.expires_in_minutes

@@ -245,13 +245,10 @@ class Core:
         response = outcome
         status = response.status_code
         if not 200 <= status < 300:
+            if not op.authenticated:  # the token call: worded as the lazy fetch words it
+                raise self.cache.refusal(response)
             retry_after = parse_retry_after(response.headers.get("Retry-After"), self.cache.clock())
-            raise error_for_response(
-                response,
-                retry_after=retry_after,
-                is_send=op.is_send,
-                redact=not op.authenticated,
-            )
+            raise error_for_response(response, retry_after=retry_after, is_send=op.is_send)
         try:
             return op.parse(response)
         except SmsFlowError:

@@ -34,7 +34,7 @@ replaced by ``[REDACTED]``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeVar, overload
 
 import httpx
 
@@ -42,6 +42,7 @@ from ._json import JsonTooDeepError, loads
 
 __all__ = [
     "DEFAULT_CODE",
+    "STATUS_CODES",
     "STATUS_TABLE",
     "SmsFlowAuthenticationError",
     "SmsFlowDeliveryUnknownError",
@@ -62,6 +63,47 @@ __all__ = [
 ]
 
 DEFAULT_CODE: Final = "SMSFLOW_ERROR"
+T = TypeVar("T")
+
+
+class FieldErrors(dict[str, tuple[str, ...]]):
+    """Request field -> the API's messages about it, found in any letter case.
+
+    ASP.NET names a field as its model binder spells it (``Messages[0].Destination``); the
+    spec, the sandbox and smsflow's own checks as the JSON does (``messages[0].destination``).
+    Either spelling finds the entry (``[]``, ``get``, ``in``); iteration shows the keys as the
+    server wrote them.
+    """
+
+    def __missing__(self, key: str) -> tuple[str, ...]:
+        if isinstance(key, str):
+            folded = key.casefold()
+            for name, messages in self.items():
+                if name.casefold() == folded:
+                    return messages
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        if dict.__contains__(self, key):
+            return True
+        if not isinstance(key, str):
+            return False
+        folded = key.casefold()
+        return any(name.casefold() == folded for name in self)
+
+    @overload
+    def get(self, key: str, default: None = None, /) -> tuple[str, ...] | None: ...
+    @overload
+    def get(self, key: str, default: tuple[str, ...], /) -> tuple[str, ...]: ...
+    @overload
+    def get(self, key: str, default: T, /) -> tuple[str, ...] | T: ...
+
+    def get(self, key: str, default: object = None, /) -> object:
+        """``self[key]`` in any letter case, else ``default``."""
+        try:
+            return self[key]
+        except KeyError:
+            return default
 
 
 class SmsFlowError(Exception):
@@ -105,7 +147,7 @@ class SmsFlowError(Exception):
         before_request: bool = False,
     ) -> None:
         super().__init__(message)
-        self.field_errors: dict[str, tuple[str, ...]] = dict(field_errors or {})
+        self.field_errors: dict[str, tuple[str, ...]] = FieldErrors(field_errors or {})
         self.trace_id = trace_id
         self.message = message
         self.status_code = status_code
@@ -346,6 +388,11 @@ STATUS_TABLE: Final[dict[int, tuple[type[SmsFlowError], bool]]] = {
     504: (SmsFlowServerError, True),
 }
 
+# The code of an answer that names none (an ASP.NET ProblemDetails body has no code), where
+# the status says more than its class's default code: a 422 is a body not of the request's
+# shape, a 400 a bad value (INVALID_REQUEST), as the spec documents.
+STATUS_CODES: Final[dict[int, str]] = {422: "INVALID_REQUEST_SHAPE"}
+
 # Gateways answer these after the request may have reached the API: a send's outcome is unknown.
 GATEWAY_STATUSES: Final = frozenset({502, 504})
 
@@ -450,8 +497,9 @@ class ErrorBody:
         parts = [p for p in (model.title, model.detail) if isinstance(p, str) and p]
         text = ": ".join(parts)
         for field, messages in self.field_errors.items():
-            first = f"{field}: {messages[0]}" if messages else field
-            text = f"{text} ({first})" if text else first
+            if messages:  # a token error's body keeps field names only: no words to show
+                first = f"{field}: {messages[0]}"
+                text = f"{text} ({first})" if text else first
             break
         self.message = text or None
         self.trace_id = model.trace_id if isinstance(model.trace_id, str) else None
@@ -530,7 +578,7 @@ def error_for_response(
     if redact:
         body = token_safe_body(body)
     said = ErrorBody(body)
-    code = said.code
+    code = said.code or STATUS_CODES.get(status)
     if code is not None and "INSUFFICIENT" in code.upper():
         cls, retryable = SmsFlowInsufficientBalanceError, False
     outcome_unknown = is_send and status in GATEWAY_STATUSES

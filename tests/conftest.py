@@ -53,3 +53,10 @@ def contract_observer(
 def flavour(request: pytest.FixtureRequest) -> str:
     """Which client a test drives: ``"sync"`` or ``"async"``."""
     return str(request.param)
+
+
+@pytest.fixture(params=["smsflow", "problem"])
+def error_style(request: pytest.FixtureRequest) -> str:
+    """The sandbox's error body style a test runs in: SMSFlow's ``ErrorResponse`` or ASP.NET
+    Core's RFC 9457 problem bodies (``Sandbox(error_style=...)``)."""
+    return str(request.param)

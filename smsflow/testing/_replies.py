@@ -182,24 +182,48 @@ def act_out(fault: Fault, reply: SandboxReply | None) -> SandboxReply:
 
 
 PROBLEM_CONTENT_TYPE: Final = "application/problem+json; charset=utf-8"
+# ASP.NET Core's ProblemDetailsDefaults: the ``type`` it writes for each status it knows.
+# Other statuses (402, 429, 502, 503, 504) get no ``type`` there either ("about:blank").
 _PROBLEM_TYPES: Final[Mapping[int, str]] = {
     400: "https://tools.ietf.org/html/rfc9110#section-15.5.1",
     401: "https://tools.ietf.org/html/rfc9110#section-15.5.2",
+    403: "https://tools.ietf.org/html/rfc9110#section-15.5.4",
     404: "https://tools.ietf.org/html/rfc9110#section-15.5.5",
+    405: "https://tools.ietf.org/html/rfc9110#section-15.5.6",
+    406: "https://tools.ietf.org/html/rfc9110#section-15.5.7",
+    408: "https://tools.ietf.org/html/rfc9110#section-15.5.9",
+    409: "https://tools.ietf.org/html/rfc9110#section-15.5.10",
+    412: "https://tools.ietf.org/html/rfc9110#section-15.5.13",
+    415: "https://tools.ietf.org/html/rfc9110#section-15.5.16",
     422: "https://tools.ietf.org/html/rfc4918#section-11.2",
+    426: "https://tools.ietf.org/html/rfc9110#section-15.5.22",
     500: "https://tools.ietf.org/html/rfc9110#section-15.6.1",
 }
 _VALIDATION_TITLE: Final = "One or more validation errors occurred."
+_VALIDATION_STATUSES: Final = frozenset({400, 422})
+#: Faults whose body the test wrote: sent exactly as given, in either style.
+_SCRIPTED_FAULTS: Final = frozenset({"reply", "malformed", "html", "redirect"})
+#: The ``errors`` key of a message that names no field: ASP.NET's JSON path of the body's root.
+ROOT_FIELD: Final = "$"
 
 
 def as_problem(reply: SandboxReply, trace_id: str) -> SandboxReply:
     """``reply`` (an SMSFlow-style JSON error) as ASP.NET Core would write it: RFC 9457
-    ``application/problem+json``. A 400 or 422 listing fields becomes a
-    ``ValidationProblemDetails`` (``errors``: field -> messages); any other error a
-    ``ProblemDetails`` whose ``title`` is the first message. Codes are not kept (ASP.NET's
-    own bodies have none). Anything that is not a JSON error body is returned as is.
+    ``application/problem+json`` with ``traceId`` and, for the statuses ASP.NET knows, its
+    ``type``. A 400 or 422 is always a ``ValidationProblemDetails``: ``errors`` maps each
+    field to its messages (a message naming no field is under ``"$"``, as ASP.NET keys a
+    body that does not parse). Any other error is a ``ProblemDetails`` whose ``title`` is the
+    first message. Codes are not kept (ASP.NET's own bodies have none). A 405 (its body is
+    not documented by any operation), a scripted answer (``reply_next``, ``malformed_next``,
+    ``html_next``, ``redirect_next``) and anything that is not a JSON error body are returned
+    as they are.
     """
-    if reply.status < 400 or reply.status == 405 or not reply.answered:
+    if (
+        reply.status < 400
+        or reply.status == 405
+        or not reply.answered
+        or reply.fault in _SCRIPTED_FAULTS
+    ):
         return reply
     try:
         body = json.loads(reply.body)
@@ -211,11 +235,13 @@ def as_problem(reply: SandboxReply, trace_id: str) -> SandboxReply:
     problem: dict[str, Any] = {"status": reply.status, "traceId": trace_id}
     if reply.status in _PROBLEM_TYPES:
         problem["type"] = _PROBLEM_TYPES[reply.status]
-    fields: dict[str, list[str]] = {}
-    for item in items:
-        if isinstance(item, dict) and isinstance(item.get("field"), str):
-            fields.setdefault(item["field"], []).append(str(item.get("message", "")))
-    if reply.status in (400, 422) and fields:
+    if reply.status in _VALIDATION_STATUSES:
+        fields: dict[str, list[str]] = {}
+        for item in items:
+            if isinstance(item, dict):
+                field = item.get("field")
+                key = field if isinstance(field, str) and field else ROOT_FIELD
+                fields.setdefault(key, []).append(str(item.get("message", "")))
         problem["title"] = _VALIDATION_TITLE
         problem["errors"] = fields
     else:

@@ -38,7 +38,7 @@ import time
 from array import array
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
@@ -49,7 +49,7 @@ from ._injection import FaultInjection
 from ._inspect import PREFIX, inspection_reply
 from ._records import RecordQueries, RequestRecord, SendEvent, SentMessage
 from ._replies import SandboxReply, act_out, as_problem, error_reply, json_reply
-from ._validation import ParsedSend, read_send
+from ._validation import SAST, ParsedSend, read_send
 
 if TYPE_CHECKING:
     from smsflow import AsyncSmsFlowClient, SmsFlowClient
@@ -118,8 +118,13 @@ class Sandbox(FaultInjection, RecordQueries):
             :meth:`reset`), for tests that name tokens (``lambda n: f"tok-{n}"``). Default:
             random URL-safe tokens.
         error_style: ``"smsflow"`` (default): error bodies are SMSFlow's ``ErrorResponse``.
-            ``"problem"``: ASP.NET Core's RFC 9457 ``ProblemDetails`` (a 400/422 naming
-            fields: ``ValidationProblemDetails``), with a ``traceId`` and no error codes.
+            ``"problem"``: ASP.NET Core's RFC 9457 ``ProblemDetails`` (a 400/422:
+            ``ValidationProblemDetails``, fields -> messages, ``"$"`` for a message naming no
+            field), with a ``traceId``, ASP.NET's ``type`` and no error codes.
+        server_timezone: The API server's time zone (default SAST, +02:00). A
+            ``startDeliveryUtc`` written with an offset instead of ``Z`` is scheduled as
+            ASP.NET Core does: read as this zone's local time, then taken as UTC (so
+            ``08:00+00:00`` goes out at 10:00 UTC). ``Z`` values are scheduled as written.
 
     Raises:
         ValueError: An argument is out of range.
@@ -146,10 +151,12 @@ class Sandbox(FaultInjection, RecordQueries):
         first_event_id: int = FIRST_EVENT_ID,
         token_factory: Callable[[int], str] | None = None,
         error_style: str = "smsflow",
+        server_timezone: tzinfo = SAST,
     ) -> None:
         if error_style not in ("smsflow", "problem"):
             raise ValueError('error_style must be "smsflow" or "problem"')
         self.error_style = error_style
+        self.server_timezone = server_timezone
         self._traces = 0
         if not token_lifetime_minutes > 0:
             raise ValueError("token_lifetime_minutes must be > 0")
@@ -351,11 +358,7 @@ class Sandbox(FaultInjection, RecordQueries):
                 reply = act_out(fault, reply)
         else:
             reply = act_out(fault, None)
-        if self.error_style == "problem":
-            with self._lock:
-                self._traces += 1
-                trace = f"00-{self._traces:032x}-{self._traces:016x}-01"
-            reply = as_problem(reply, trace)
+        reply = self.styled(reply)
         scheme = lowered.get("authorization", "").partition(" ")[0].lower()
         record = RequestRecord(
             method=method,
@@ -377,6 +380,18 @@ class Sandbox(FaultInjection, RecordQueries):
         for observer in observers:
             observer(method, path, lowered, body, reply)
         return reply
+
+    def styled(self, reply: SandboxReply) -> SandboxReply:
+        """``reply`` in this sandbox's ``error_style``: as is for ``"smsflow"``; for
+        ``"problem"``, an error body rewritten as ASP.NET Core's RFC 9457 problem body with
+        a new ``traceId`` (see :func:`~smsflow.testing._replies.as_problem`). Front ends call
+        it for the refusals they make themselves (a body they cannot read)."""
+        if self.error_style != "problem":
+            return reply
+        with self._lock:
+            self._traces += 1
+            trace = f"00-{self._traces:032x}-{self._traces:016x}-01"
+        return as_problem(reply, trace)
 
     def _process(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes
@@ -401,7 +416,11 @@ class Sandbox(FaultInjection, RecordQueries):
         if endpoint == "balance":
             return json_reply(200, {"balance": self.balance}), True
         parsed = read_send(
-            headers, body, max_batch=self.max_batch, network_of=self._pricing.network_of
+            headers,
+            body,
+            max_batch=self.max_batch,
+            network_of=self._pricing.network_of,
+            server_zone=self.server_timezone,
         )
         if isinstance(parsed, SandboxReply):
             return parsed, True

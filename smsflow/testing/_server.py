@@ -78,7 +78,7 @@ class _Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Errors http.server raises itself (bad request line, unknown method): JSON too."""
         self.close_connection = True
-        reply = _error(code, message or _reason(code))
+        reply = self.server.sandbox.styled(_error(code, message or _reason(code)))
         self._write(reply, reply.body)
 
     def _read_body(self) -> bytes | None:

@@ -26,7 +26,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any, Final
 
 from smsflow._sms import segments
@@ -36,9 +36,11 @@ from ._replies import Problem, SandboxReply, error_reply, errors_reply
 
 __all__ = [
     "MAX_CAMPAIGN_CHARS",
+    "SAST",
     "MAX_CONTENT_CHARS",
     "ParsedMessage",
     "ParsedSend",
+    "as_aspnet_schedules",
     "parse_date_time",
     "parse_send",
     "read_send",
@@ -47,6 +49,8 @@ __all__ = [
 MAX_CONTENT_CHARS: Final = 1600
 MAX_CAMPAIGN_CHARS: Final = 255
 MAX_ERRORS: Final = 100
+#: South African Standard Time, the API server's zone (no daylight saving).
+SAST: Final = timezone(timedelta(hours=2), "SAST")
 
 _DESTINATION: Final = re.compile(r"[0-9]{8,15}")
 _DATE_TIME: Final = re.compile(
@@ -119,12 +123,28 @@ def parse_date_time(value: str) -> datetime | None:
         return None
 
 
+def as_aspnet_schedules(moment: datetime, server_zone: tzinfo) -> datetime | None:
+    """When ASP.NET Core schedules a ``startDeliveryUtc`` written with an offset.
+
+    System.Text.Json binds a value with an offset (even ``+00:00``) to a ``DateTime`` of the
+    server's local time; the service then takes that clock reading as UTC (the field says
+    UTC). So ``08:00+00:00`` on a server in South Africa (+02:00) goes out at 10:00 UTC,
+    two hours late. ``None`` when the local reading leaves years 1 to 9999. A value with
+    ``Z`` binds as UTC and is scheduled as written: the clients always write ``Z``.
+    """
+    try:
+        return moment.astimezone(server_zone).replace(tzinfo=UTC)
+    except OverflowError:
+        return None
+
+
 def read_send(
     headers: Mapping[str, str],
     body: bytes,
     *,
     max_batch: int,
     network_of: Callable[[str], str],
+    server_zone: tzinfo = SAST,
 ) -> ParsedSend | SandboxReply:
     """The send request in ``body``, or the error reply for it.
 
@@ -133,6 +153,7 @@ def read_send(
         body: The request body.
         max_batch: Most messages one send may hold.
         network_of: The network of a destination.
+        server_zone: The API server's time zone (see :func:`as_aspnet_schedules`).
     """
     content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if content_type != "application/json":
@@ -143,7 +164,7 @@ def read_send(
         data = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
         return error_reply(400, "INVALID_REQUEST", "The body is not valid JSON.")
-    parsed = parse_send(data, max_batch=max_batch, network_of=network_of)
+    parsed = parse_send(data, max_batch=max_batch, network_of=network_of, server_zone=server_zone)
     if isinstance(parsed, list):
         status = 422 if any(p.status == 422 for p in parsed) else 400
         return errors_reply(status, [p for p in parsed if p.status == status][:MAX_ERRORS])
@@ -151,9 +172,14 @@ def read_send(
 
 
 def parse_send(
-    data: object, *, max_batch: int, network_of: Callable[[str], str]
+    data: object,
+    *,
+    max_batch: int,
+    network_of: Callable[[str], str],
+    server_zone: tzinfo = SAST,
 ) -> ParsedSend | list[Problem]:
-    """The send request, or its problems (422: shape, 400: values)."""
+    """The send request, or its problems (422: shape, 400: values). A ``startDeliveryUtc``
+    with an offset is scheduled as ASP.NET Core would (:func:`as_aspnet_schedules`)."""
     problems: list[Problem] = []
 
     def shape(message: str, where: str | None) -> None:
@@ -202,10 +228,13 @@ def parse_send(
             shape("startDeliveryUtc must be a string or null.", "SendOptions.startDeliveryUtc")
         elif isinstance(raw_start, str):
             start = parse_date_time(raw_start)
+            if start is not None and not raw_start.endswith(("Z", "z")):
+                start = as_aspnet_schedules(start, server_zone)
             if start is None:
                 value(
                     "INVALID_REQUEST",
-                    "startDeliveryUtc must be an RFC 3339 date-time with an offset.",
+                    "startDeliveryUtc must be an RFC 3339 date-time with an offset, within "
+                    "years 1 to 9999 in the server's time zone.",
                     "SendOptions.startDeliveryUtc",
                 )
 

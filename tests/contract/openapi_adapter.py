@@ -5,7 +5,9 @@
 header that does not match its schema, an undocumented status, or an unexpected property
 (``additional_properties_default_policy="forbid"``). Requests are matched against the spec's
 server URL, so any host may be used. Answers to requests the spec has no operation for (an
-unknown path, another method) must still be a JSON ``ErrorResponse`` with status 404 or 405.
+unknown path, another method) must still be a JSON ``ErrorResponse`` with status 404 or 405,
+or (a 404 of the sandbox's ``error_style="problem"``) an ``application/problem+json``
+``ProblemDetails``.
 """
 
 from __future__ import annotations
@@ -51,9 +53,14 @@ def spec() -> OpenAPI:
 
 
 @cache
-def _error_response_validator() -> OAS30Validator:
+def _schema_validator(name: str) -> OAS30Validator:
+    """A validator of the spec's schema ``name`` (unknown keys forbidden, as for answers)."""
     document = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
-    root = {"components": document["components"], "$ref": "#/components/schemas/ErrorResponse"}
+    schemas = document["components"]["schemas"]
+    for schema in schemas.values():
+        if schema.get("type") == "object":
+            schema.setdefault("additionalProperties", False)
+    root = {"components": document["components"], "$ref": f"#/components/schemas/{name}"}
     return OAS30Validator(root)
 
 
@@ -130,11 +137,20 @@ def _check_off_spec_answer(request: httpx.Request, response: httpx.Response) -> 
         raise ContractViolationError(f"{where}: 405 without an Allow header")
     if request.method == "HEAD":
         return
-    if not response.headers.get("content-type", "").lower().startswith("application/json"):
+    content_type = response.headers.get("content-type", "").lower()
+    if content_type.startswith("application/json"):
+        schema = "ErrorResponse"
+    elif content_type.startswith("application/problem+json") and response.status_code == 404:
+        schema = "ProblemDetails"  # the sandbox's error_style="problem"; a 405 stays JSON
+    else:
         raise ContractViolationError(f"{where}: the body is not JSON")
-    errors = sorted(_error_response_validator().iter_errors(response.json()), key=str)
+    try:
+        data = response.json()
+    except ValueError:
+        raise ContractViolationError(f"{where}: the body is not JSON") from None
+    errors = sorted(_schema_validator(schema).iter_errors(data), key=str)
     if errors:
-        raise ContractViolationError(f"{where}: not an ErrorResponse: {errors[0].message}")
+        raise ContractViolationError(f"{where}: not a {schema}: {errors[0].message}")
 
 
 def validate_exchange(

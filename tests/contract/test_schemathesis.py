@@ -1,5 +1,6 @@
-"""schemathesis property tests of the sandbox against the spec: in-process as a WSGI app, and
-over real sockets through the loopback SandboxServer.
+"""schemathesis property tests of the sandbox against the spec: in-process as a WSGI app (in
+both error body styles: SMSFlow's and ASP.NET Core's RFC 9457), and over real sockets through
+the loopback SandboxServer.
 
 Every operation gets ``SMSFLOW_SCHEMATHESIS_EXAMPLES`` generated cases (default 25) per phase,
 valid and invalid, with valid credentials (Basic for the token call, a fresh bearer token for the
@@ -68,6 +69,12 @@ SETTINGS = settings(
 schema = schemathesis.openapi.from_dict(_spec_with_documented_rules())
 schema.app = wsgi_app(SANDBOX)
 server_schema = schemathesis.openapi.from_dict(_spec_with_documented_rules())
+# The same sandbox answering in ASP.NET Core's RFC 9457 style, held to the same spec.
+PROBLEM_SANDBOX = Sandbox(
+    balance=1e12, record_messages=False, max_records=1000, observer=OBSERVER, error_style="problem"
+)
+problem_schema = schemathesis.openapi.from_dict(_spec_with_documented_rules())
+problem_schema.app = wsgi_app(PROBLEM_SANDBOX)
 SERVER_SANDBOX = Sandbox(balance=1e12, record_messages=False, max_records=1000, observer=OBSERVER)
 
 
@@ -90,4 +97,11 @@ def test_loopback_server_follows_the_spec(
     case: schemathesis.Case[Any], loopback: SandboxServer
 ) -> None:
     case.call_and_validate(base_url=loopback.url, headers=_auth(case, SERVER_SANDBOX))
+    assert not OBSERVER.violations, "\n\n".join(OBSERVER.violations)
+
+
+@problem_schema.parametrize()
+@SETTINGS
+def test_problem_style_sandbox_follows_the_spec(case: schemathesis.Case[Any]) -> None:
+    case.call_and_validate(headers=_auth(case, PROBLEM_SANDBOX))
     assert not OBSERVER.violations, "\n\n".join(OBSERVER.violations)

@@ -21,13 +21,12 @@ flow reads in the same thread or task.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import math
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from ._errors import SmsFlowError, SmsFlowNetworkError
@@ -61,19 +60,19 @@ class _Call:
 _CALL: contextvars.ContextVar[_Call | None] = contextvars.ContextVar("smsflow_call", default=None)
 
 
-@contextlib.contextmanager
-def one_call() -> Iterator[None]:
+class one_call:  # noqa: N801 - used as a function: ``with one_call():``
     """Mark the calls made inside as one call (a public method, or a bulk batch with its
     retries): a retry inside it may fetch again after a failure it has seen. Nested uses
-    join the outer call."""
-    if _CALL.get() is not None:
-        yield
-        return
-    marker = _CALL.set(_Call())
-    try:
-        yield
-    finally:
-        _CALL.reset(marker)
+    join the outer call. (A class, not ``@contextmanager``: a third of its cost per call.)"""
+
+    __slots__ = ("_marker",)
+
+    def __enter__(self) -> None:
+        self._marker = None if _CALL.get() is not None else _CALL.set(_Call())
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._marker is not None:
+            _CALL.reset(self._marker)
 
 
 def _seen() -> tuple[int, int]:

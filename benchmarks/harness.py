@@ -51,9 +51,9 @@ class Sizes:
 
 
 FULL: Final = Sizes(
-    calls=2000,
+    calls=4000,
     warmup=200,
-    rounds=4,
+    rounds=16,
     bulk_messages=100_000,
     batch=1000,
     bulk_reps=3,

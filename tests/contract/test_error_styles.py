@@ -36,6 +36,7 @@ from smsflow import (
 from smsflow._auth import CREDENTIALS_HINT
 from smsflow._errors import error_for_response
 from smsflow.testing import Sandbox
+from smsflow.testing._replies import STATUS_CODES as SMSFLOW_CODES  # what the sandbox writes
 
 from .openapi_adapter import SPEC_PATH
 
@@ -67,23 +68,6 @@ CLASSES: Final[dict[int, type[SmsFlowError]]] = {
     502: SmsFlowServerError,
     503: SmsFlowServerError,
     504: SmsFlowServerError,
-}
-# The sandbox's code for an injected failure of each status (the SMSFlow style's body).
-SMSFLOW_CODES: Final = {
-    400: "INVALID_REQUEST",
-    401: "INVALID_TOKEN",
-    402: "INSUFFICIENT_BALANCE",
-    403: "FORBIDDEN",
-    404: "NOT_FOUND",
-    408: "REQUEST_TIMEOUT",
-    409: "CONFLICT",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-    422: "INVALID_REQUEST_SHAPE",
-    429: "RATE_LIMITED",
-    500: "INTERNAL_ERROR",
-    502: "BAD_GATEWAY",
-    503: "SERVICE_UNAVAILABLE",
-    504: "GATEWAY_TIMEOUT",
 }
 # A problem body names no code: the class's own, but a 422 keeps the spec's distinct code.
 PROBLEM_CODES: Final = {422: "INVALID_REQUEST_SHAPE"}

@@ -9,6 +9,7 @@
       balance
       segments TEXT
       sandbox [--port 8025] [--host 127.0.0.1] [--balance N] [--opt-out NUMBER] [--log]
+              [--error-style smsflow|problem]
 
 Credentials come from ``SMSFLOW_CLIENT_ID`` / ``SMSFLOW_CLIENT_SECRET`` (``SMSFLOW_BASE_URL``
 for another API root). ``--sandbox`` runs the command against an in-process sandbox instead.
@@ -197,6 +198,7 @@ def _cmd_sandbox(args: argparse.Namespace, out: TextIO) -> int:
         balance=args.balance,
         opt_outs=args.opt_out,
         log=sys.stderr if args.log else None,
+        error_style=args.error_style,
     )
     return EXIT_OK
 

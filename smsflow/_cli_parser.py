@@ -175,6 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--opt-out", action="append", default=[], metavar="NUMBER", help="opted out (repeatable)"
     )
     box.add_argument("--log", action="store_true", help="print one line per request received")
+    box.add_argument(
+        "--error-style",
+        choices=("smsflow", "problem"),
+        default="smsflow",
+        help="error bodies: SMSFlow's ErrorResponse (default) or ASP.NET's ProblemDetails",
+    )
     return parser
 
 

@@ -433,6 +433,35 @@ def test_sandbox_server_log_inspection_and_opt_out(tmp_path: Path) -> None:
     assert "Bearer" not in stderr
 
 
+def test_sandbox_server_answers_in_aspnet_problem_style(tmp_path: Path) -> None:
+    """`smsflow sandbox --error-style problem`: errors are ASP.NET ProblemDetails bodies, and a
+    client reads them into typed errors with their field errors."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "smsflow", "sandbox", "--port", "0", "--balance", "0",
+         "--error-style", "problem"],
+        env=env_for(None, tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None
+        url = child.stdout.readline().split()[-1]
+        with httpx.Client(base_url=url, timeout=10) as http:
+            refused = http.get("/api/integration/Balance")  # no token
+        from smsflow import SmsFlowClient, SmsFlowInsufficientBalanceError
+
+        with (
+            SmsFlowClient("sandbox-client", "sandbox-secret", base_url=url) as client,
+            pytest.raises(SmsFlowInsufficientBalanceError) as raised,
+        ):
+            client.send_sms("c", [{"destination": "27820000000", "content": "hi"}])
+    finally:
+        child.send_signal(signal.SIGTERM)
+        child.communicate(timeout=30)
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert {"title", "status", "traceId"} <= set(refused.json())
+    assert raised.value.trace_id is not None
+    assert 0 == child.returncode
+
+
 def test_sandbox_debug_logs_name_the_sandbox(tmp_path: Path) -> None:
     """--sandbox --debug never logs the production host."""
     done = cli(None, tmp_path, "--sandbox", "--debug", "balance")

@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SmsFlowAuth", "TokenCache"]
 
+#: The scheme ``authenticate()`` reports when the token answer names none.
+DEFAULT_SCHEMA: Final = "Bearer"
 CREDENTIALS_HINT: Final = (
     ": the client id or secret was refused; check client_id and client_secret (or the "
     "SMSFLOW_CLIENT_ID and SMSFLOW_CLIENT_SECRET environment variables)"
@@ -163,8 +165,17 @@ class TokenCache:
             SmsFlowError: the mapped error (authentication, server, rate limit, unexpected
                 response), marked as raised before the real request was sent.
         """
+        return self.accept_answer(response, fallback)[0]
+
+    def accept_answer(self, response: httpx.Response, fallback: Token | None) -> tuple[Token, str]:
+        """:meth:`accept`, with the scheme the answer reported (``schema``; ``"Bearer"`` when it
+        sent none, or when ``fallback`` was kept), read in the same pass.
+
+        Raises:
+            SmsFlowError: as :meth:`accept`.
+        """
         try:
-            token = self._parse(response)
+            token, schema = self._parse(response)
         except SmsFlowError as error:
             if (
                 fallback is not None
@@ -173,7 +184,7 @@ class TokenCache:
             ):
                 self.renewal_failed(fallback)
                 logger.debug("token renewal failed (%s); the current token is kept", error.code)
-                return fallback
+                return fallback, DEFAULT_SCHEMA
             logger.debug("token fetch failed: %s (HTTP %s)", error.code, response.status_code)
             self.fetch_state.failed(error)
             raise mark_before_request(error) from None
@@ -182,7 +193,7 @@ class TokenCache:
         self.fetch_state.succeeded()
         self._store.save(self._key, token)
         logger.debug("token fetched (valid for %.0f s)", token.expires_at - self._clock())
-        return token
+        return token, schema
 
     def no_answer(self, stale: Token | None, *, cancelled: bool = False) -> None:
         """A lazy fetch got no answer: keep ``stale`` for a while if it is still valid, else
@@ -218,7 +229,7 @@ class TokenCache:
             error.args = (error.message,)
         return error
 
-    def _parse(self, response: httpx.Response) -> Token:
+    def _parse(self, response: httpx.Response) -> tuple[Token, str]:
         from smsflow_api.models import TokenResponse
 
         from ._json import loads
@@ -229,9 +240,9 @@ class TokenCache:
             raise self.refusal(response)
         try:
             answer = read_model(TokenResponse, loads(response.content))
-            value, minutes = answer.token, answer.expires_in_minutes
+            value, minutes, schema = answer.token, answer.expires_in_minutes, answer.schema
         except (ShapeError, ValueError):
-            value, minutes = "", 0
+            value, minutes, schema = "", 0, None
         if value == "" or minutes <= 0:
             raise SmsFlowUnexpectedResponseError(
                 "the token endpoint answered 200 without a usable token and expiresInMinutes",
@@ -241,12 +252,13 @@ class TokenCache:
                 retryable=True,
             )
         lifetime = float(minutes) * 60.0
-        return Token(
+        token = Token(
             value=value,
             issued_at=now,
             expires_at=now + lifetime,
             refresh_at=refresh_time(now, lifetime),
         )
+        return token, schema if isinstance(schema, str) and schema else DEFAULT_SCHEMA
 
     @property
     def shared(self) -> bool:

@@ -34,7 +34,6 @@ from ._errors import (
 )
 from ._json import loads
 from ._logging import logger
-from ._models import read_model
 from ._operation import Answer, Operation, Step
 from ._results import AuthToken, Balance, SendResult, ShapeError
 from ._retry import RetryMode, RetryPolicy, parse_retry_after
@@ -102,7 +101,7 @@ class Core:
         """The token call, forcing a new token (retried like any idempotent call): the same
         :meth:`~smsflow._auth.TokenCache.token_op` the lazy fetch sends."""
         op = self.cache.token_op(None if timeout is None else self._timeout(timeout))
-        fetch = op.parse
+        cache = self.cache
         return Operation(
             name=op.name,
             method=op.method,
@@ -112,7 +111,7 @@ class Core:
             timeout=op.timeout,
             mode=op.mode,
             authenticated=op.authenticated,
-            parse=lambda response: AuthToken(fetch(response), _reported_schema(response)),
+            parse=lambda response: AuthToken(*cache.accept_answer(response, None)),
         )
 
     def balance_op(self, timeout: float | httpx.Timeout | None = None) -> Operation[Balance]:
@@ -429,17 +428,6 @@ def _messages_json(contents: list[str], destinations: list[str]) -> str:
 def _messages_format(count: int) -> str:
     """The ``%`` template of a JSON array of ``count`` messages (content already quoted)."""
     return "[" + ",".join(['{"content":%s,"destination":"%s"}'] * count) + "]"
-
-
-def _reported_schema(response: httpx.Response) -> str:
-    """The ``schema`` of an accepted token answer (read again through the generated model)."""
-    from smsflow_api.models import TokenResponse
-
-    try:
-        schema = read_model(TokenResponse, loads(response.content)).schema
-    except (ShapeError, ValueError):
-        schema = None
-    return schema if isinstance(schema, str) and schema else "Bearer"
 
 
 def _safe_text(content: bytes) -> str | None:

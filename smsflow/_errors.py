@@ -75,21 +75,23 @@ class FieldErrors(dict[str, tuple[str, ...]]):
     server wrote them.
     """
 
-    def __missing__(self, key: str) -> tuple[str, ...]:
+    def _name_for(self, key: object) -> str | None:
+        """The key as stored that equals ``key`` in any letter case, or ``None``."""
         if isinstance(key, str):
             folded = key.casefold()
-            for name, messages in self.items():
+            for name in self:
                 if name.casefold() == folded:
-                    return messages
-        raise KeyError(key)
+                    return name
+        return None
+
+    def __missing__(self, key: str) -> tuple[str, ...]:
+        name = self._name_for(key)
+        if name is None:
+            raise KeyError(key)
+        return dict.__getitem__(self, name)
 
     def __contains__(self, key: object) -> bool:
-        if dict.__contains__(self, key):
-            return True
-        if not isinstance(key, str):
-            return False
-        folded = key.casefold()
-        return any(name.casefold() == folded for name in self)
+        return dict.__contains__(self, key) or self._name_for(key) is not None
 
     @overload
     def get(self, key: str, default: None = None, /) -> tuple[str, ...] | None: ...

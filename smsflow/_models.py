@@ -59,7 +59,7 @@ def _checker(hint: Any) -> Check:
     if origin is list:
         (item,) = typing.get_args(hint) or (Any,)
         check_item = _checker(item)
-        if isinstance(item, type) and _is_model(item):
+        if _is_model_type(item):
             return lambda value: isinstance(value, list) and all(isinstance(v, item) for v in value)
         return lambda value: isinstance(value, list) and all(check_item(v) for v in value)
     if origin is dict:

